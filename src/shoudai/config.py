@@ -1,0 +1,35 @@
+"""Settings from the environment (prefix SHOUDAI_)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SHOUDAI_", extra="ignore")
+
+    data_dir: Path = Path("var")
+    # Empty means: an SQLite file inside data_dir.
+    database_url: str = ""
+    # Another city points this at its own divisions/banks/industries/thresholds files.
+    reference_dir: Path | None = None
+    timezone: str = "Asia/Shanghai"
+    # Keys for personal data (X2). The demo default is for a laptop only; production sets its own.
+    field_key: str = "ZGVtby1rZXktZG8tbm90LXVzZS1pbi1wcm9kdWN0aW9uISE="
+    blind_index_key: str = "demo-blind-index-key-change-me"
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'shoudai.db').resolve()}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings; tests clear the cache after changing the environment."""
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return settings

@@ -1,0 +1,7 @@
+"""Every table module, imported once so Base.metadata is complete (Alembic, tests)."""
+
+from shoudai.db import Base
+from shoudai.reference import models as reference_models  # noqa: F401
+from shoudai.registry import models as registry_models  # noqa: F401
+
+metadata = Base.metadata

@@ -1,0 +1,1 @@
+"""Reference data: divisions, banks, industries, size thresholds, the working-day calendar table."""

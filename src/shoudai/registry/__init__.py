@@ -1,0 +1,1 @@
+"""The agency imports and the two no-loan lists (REQUIREMENTS L1–L7)."""
