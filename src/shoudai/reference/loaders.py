@@ -1,0 +1,124 @@
+"""Read the replaceable reference files (this city's, or SHOUDAI_REFERENCE_DIR's)."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+from shoudai.config import get_settings
+
+PACKAGE_DATA = Path(__file__).parent / "data"
+
+
+@dataclass(frozen=True)
+class Division:
+    code: str
+    name: str
+    kind: str  # district | county | city | zone | legacy
+    weight: float
+    replaced_by: str | None
+
+    @property
+    def is_reporting_unit(self) -> bool:
+        return self.kind != "legacy"
+
+
+@dataclass(frozen=True)
+class Bank:
+    code: str
+    name: str
+    short_name: str
+    category: str
+
+
+@dataclass(frozen=True)
+class IndustrySection:
+    section: str
+    name: str
+    division_from: int
+    division_to: int
+
+
+@dataclass(frozen=True)
+class SizeRule:
+    rule: str
+    name: str
+    match: tuple[str, ...]
+    indicators: tuple[str, ...]  # employees | revenue | assets
+    large: tuple[Decimal, ...]
+    medium: tuple[Decimal, ...]
+    small: tuple[Decimal, ...]
+
+
+def reference_dir() -> Path:
+    return get_settings().reference_dir or PACKAGE_DATA
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    with open(reference_dir() / name, encoding="utf-8-sig", newline="") as f:
+        return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+@lru_cache
+def divisions() -> tuple[Division, ...]:
+    """Every division code the city's data may carry, legacy codes included."""
+    return tuple(
+        Division(r["code"], r["name"], r["kind"], float(r["weight"] or 0), r["replaced_by"] or None)
+        for r in _rows("divisions.csv")
+    )
+
+
+def reporting_units() -> tuple[Division, ...]:
+    """Counties, districts, county-level cities and functional zones: the units lists and bulletins are split by."""
+    return tuple(d for d in divisions() if d.is_reporting_unit)
+
+
+def division_code_map() -> dict[str, str]:
+    """Any known code (current or legacy) → the current reporting unit's code."""
+    return {d.code: (d.replaced_by or d.code) for d in divisions()}
+
+
+def division_names() -> dict[str, str]:
+    return {d.code: d.name for d in reporting_units()}
+
+
+@lru_cache
+def banks() -> tuple[Bank, ...]:
+    return tuple(Bank(r["code"], r["name"], r["short_name"], r["category"]) for r in _rows("banks.csv"))
+
+
+@lru_cache
+def industry_sections() -> tuple[IndustrySection, ...]:
+    return tuple(
+        IndustrySection(r["section"], r["name"], int(r["division_from"]), int(r["division_to"]))
+        for r in _rows("industries.csv")
+    )
+
+
+def section_of_division(division: int) -> str | None:
+    """The GB/T 4754 section letter of a 2-digit division, or None if no section spans it."""
+    for s in industry_sections():
+        if s.division_from <= division <= s.division_to:
+            return s.section
+    return None
+
+
+@lru_cache
+def size_rules() -> tuple[SizeRule, ...]:
+    out = []
+    for r in _rows("size_thresholds.csv"):
+        inds = tuple(i for i in (r["indicator_1"], r["indicator_2"]) if i)
+        bounds = {
+            cls: tuple(Decimal(r[f"{cls}_{n}"]) for n in range(1, len(inds) + 1)) for cls in ("large", "medium", "small")
+        }
+        out.append(SizeRule(r["rule"], r["name"], tuple(r["match"].split()), inds, **bounds))
+    return tuple(out)
+
+
+def clear_caches() -> None:
+    """Forget loaded files (tests that point SHOUDAI_REFERENCE_DIR elsewhere)."""
+    for fn in (divisions, banks, industry_sections, size_rules):
+        fn.cache_clear()
