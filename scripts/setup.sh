@@ -21,9 +21,9 @@ command -v uv >/dev/null 2>&1 || python3 -m pip install -q uv
 py=$(command -v python3)
 
 if [ $dev = 1 ]; then
-  apt_install postgresql default-jre-headless chromium fonts-noto-cjk fonts-wqy-zenhei poppler-utils
+  apt_install postgresql default-jre-headless chromium fonts-noto-cjk fonts-wqy-zenhei poppler-utils libpango-1.0-0 libpangoft2-1.0-0
   uv sync --frozen --python "$py" --all-extras --group dev -q
 else
-  apt_install fonts-noto-cjk
+  apt_install fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0
   uv sync --frozen --python "$py" --no-dev -q
 fi
