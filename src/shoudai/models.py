@@ -1,6 +1,7 @@
 """Every table module, imported once so Base.metadata is complete (Alembic, tests)."""
 
 from shoudai.db import Base
+from shoudai.accounts import models as accounts_models  # noqa: F401  (imports audit's tables too)
 from shoudai.reference import models as reference_models  # noqa: F401
 from shoudai.registry import models as registry_models  # noqa: F401
 

@@ -5,7 +5,9 @@ import hashlib
 import os
 
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from shoudai.config import Settings
 from shoudai.kit.crypto import CryptoError, FieldCipher, blind_index, decrypt_field, encrypt_field, key_id

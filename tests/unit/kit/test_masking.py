@@ -2,7 +2,16 @@
 
 import pytest
 
-from shoudai.kit.masking import DEFAULT_RULES, KeepRule, MaskingRules, keep_ends, mask, mask_id_number, mask_name, mask_phone
+from shoudai.kit.masking import (
+    DEFAULT_RULES,
+    KeepRule,
+    MaskingRules,
+    keep_ends,
+    mask,
+    mask_id_number,
+    mask_name,
+    mask_phone,
+)
 
 
 def test_id_number_first3_last4():

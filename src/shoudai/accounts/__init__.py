@@ -1,0 +1,1 @@
+"""Users, roles, scopes, passwords, the TOTP second factor, lockout and server-side sessions."""

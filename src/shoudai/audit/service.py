@@ -1,0 +1,177 @@
+"""Record, verify, search and purge the audit trail. `record` runs inside the caller's transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.orm import Session
+
+from shoudai.audit.actor import Actor
+from shoudai.audit.models import AuditEvent
+
+GENESIS = "0" * 64
+RETENTION = timedelta(days=180)
+# Arbitrary constant naming "the audit chain" for PostgreSQL's advisory lock.
+_CHAIN_LOCK = 0x5D_A0D1
+
+
+class RetentionError(ValueError):
+    """A purge would delete audit rows younger than the retention period."""
+
+
+def utc(at: datetime) -> datetime:
+    """`at` as an aware UTC datetime; naive values (SQLite) are UTC by convention."""
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def canonical_detail(detail: dict[str, Any] | None) -> str:
+    """Detail as canonical JSON (sorted keys, no spaces), so the hash does not depend on dict order."""
+    return json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def row_digest(ev: AuditEvent) -> str:
+    """sha256(previous row hash | this row's content)."""
+    content = json.dumps(
+        [
+            utc(ev.at).replace(tzinfo=None).isoformat(timespec="microseconds"),
+            ev.actor_id, ev.actor, ev.role, ev.action, ev.object_type, ev.object_id, ev.source, ev.outcome, ev.detail,
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(f"{ev.prev_hash}|{content}".encode()).hexdigest()
+
+
+def _lock_chain(session: Session) -> None:
+    # PostgreSQL: serialise appenders until commit, so each row sees its true predecessor. SQLite already
+    # serialises writers; on either engine the unique prev_hash turns a lost race into an error, never a fork.
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    *,
+    object_type: str | None = None,
+    object_id: object | None = None,
+    outcome: str = "success",
+    detail: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> AuditEvent:
+    """Append one audit row in the caller's transaction (it commits or rolls back with the action itself)."""
+    _lock_chain(session)
+    prev = session.scalar(select(AuditEvent.row_hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
+    ev = AuditEvent(
+        at=utc(at or datetime.now(UTC)),
+        actor_id=actor.user_id,
+        actor=actor.username[:64],
+        role=actor.role[:32],
+        action=action,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id)[:64],
+        source=(actor.source or None) and actor.source[:64],
+        outcome=outcome,
+        detail=canonical_detail(detail),
+        prev_hash=prev,
+    )
+    ev.row_hash = row_digest(ev)
+    session.add(ev)
+    session.flush()
+    return ev
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """The result of walking the chain: ok, rows checked, the first bad row and why, the head hash."""
+
+    ok: bool
+    checked: int
+    first_bad_id: int | None = None
+    problem: str | None = None
+    head_hash: str | None = None
+    anchor: str | None = None
+
+
+def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
+    """Recompute every row's hash in id order; any edited, inserted or deleted row breaks the chain."""
+    checked, prev, anchor = 0, None, None
+    for ev in session.scalars(select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=batch)):
+        if prev is None:
+            # After a purge the first surviving row points at a deleted one: that hash is the anchor,
+            # and the purge itself is an audited event naming it.
+            anchor = ev.prev_hash
+        elif ev.prev_hash != prev:
+            return ChainReport(False, checked, ev.id, "prev_hash does not match the previous row", prev, anchor)
+        if row_digest(ev) != ev.row_hash:
+            return ChainReport(False, checked, ev.id, "row content does not match its hash", prev, anchor)
+        prev = ev.row_hash
+        checked += 1
+    return ChainReport(True, checked, head_hash=prev, anchor=anchor)
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """Search filters; `since`/`until` are aware datetimes (until exclusive)."""
+
+    actor: str | None = None
+    action: str | None = None
+    outcome: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _filtered(q: AuditQuery):
+    stmt = select(AuditEvent)
+    if q.actor:
+        stmt = stmt.where(AuditEvent.actor == q.actor.strip())
+    if q.action:
+        # Prefix match, so "login" finds login.success and login.failure.
+        stmt = stmt.where(AuditEvent.action.startswith(q.action.strip(), autoescape=True))
+    if q.outcome:
+        stmt = stmt.where(AuditEvent.outcome == q.outcome)
+    if q.since:
+        stmt = stmt.where(AuditEvent.at >= utc(q.since))
+    if q.until:
+        stmt = stmt.where(AuditEvent.at < utc(q.until))
+    return stmt
+
+
+def search(session: Session, q: AuditQuery, *, limit: int = 50, offset: int = 0) -> tuple[list[AuditEvent], int]:
+    """One page of matching rows, newest first, and the total count."""
+    stmt = _filtered(q)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(stmt.order_by(AuditEvent.id.desc()).limit(limit).offset(offset)).all()
+    return list(rows), total
+
+
+def iter_matching(session: Session, q: AuditQuery, batch: int = 2000) -> Iterator[AuditEvent]:
+    """Every matching row, newest first, streamed (for export)."""
+    yield from session.scalars(_filtered(q).order_by(AuditEvent.id.desc()).execution_options(yield_per=batch))
+
+
+def purge(session: Session, actor: Actor, *, before: datetime, now: datetime | None = None) -> int:
+    """Delete rows older than `before`; refuses anything younger than 180 days. The purge is itself audited."""
+    now = utc(now or datetime.now(UTC))
+    before = utc(before)
+    if before > now - RETENTION:
+        raise RetentionError(f"audit rows are kept {RETENTION.days} days: cannot purge after {now - RETENTION:%Y-%m-%d}")
+    doomed = select(AuditEvent.id).where(AuditEvent.at < before)
+    last = session.scalar(
+        select(AuditEvent.row_hash).where(AuditEvent.at < before).order_by(AuditEvent.id.desc()).limit(1)
+    )
+    count = session.scalar(select(func.count()).select_from(doomed.subquery())) or 0
+    if count:
+        session.execute(delete(AuditEvent).where(AuditEvent.at < before))
+    record(
+        session, actor, "audit.purge", outcome="success", at=now,
+        detail={"before": before.isoformat(), "deleted": count, "last_deleted_hash": last},
+    )
+    return count
