@@ -135,3 +135,14 @@ def test_empty_sources_keep_everyone_operating(tmp_path, missing):
         assert "91410702MA00000056" in {e["entity_key"] for e in entries}  # nothing says its tax is abnormal now
     else:
         assert "91410702MA00000069" in {e["entity_key"] for e in entries}
+
+
+def test_one_engine_can_build_two_years_in_a_row(tmp_path):
+    """Re-registering an input under the same name must replace it (an Arrow stand-in shadowed the Parquet once)."""
+    with DuckDBEngine(threads=1) as engine:
+        out1 = run_build(engine, year=2024, previous_entries=None, out_dir=tmp_path / "1",
+                         **stage_json_dir(DATA / "year1", tmp_path / "s1"))
+        out2 = run_build(engine, year=2025, previous_entries=out1.entries_path, out_dir=tmp_path / "2",
+                         **stage_json_dir(DATA / "year2", tmp_path / "s2"))
+    changes = pq.read_table(out2.entries_path).column("change").to_pylist()
+    assert sorted(changes) == ["carried"] * 6 + ["new"]

@@ -30,10 +30,17 @@ class DuckDBEngine(Engine):
             self.con.execute(f"SET temp_directory = {_quote(temp_dir)}")
         self._arrow: dict[str, pa.Table] = {}
 
+    def _forget(self, name: str) -> None:
+        # A registered Arrow table is a temp view that would shadow (or block) a new view of the same name.
+        self.con.execute(f"DROP VIEW IF EXISTS temp.{name}")
+        self._arrow.pop(name, None)
+
     def register_parquet(self, name: str, path: str | Path) -> None:
-        self.con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({_quote(path)})")
+        self._forget(name)
+        self.con.execute(f"CREATE TEMP VIEW {name} AS SELECT * FROM read_parquet({_quote(path)})")
 
     def register_arrow(self, name: str, table: pa.Table) -> None:
+        self._forget(name)
         self._arrow[name] = table  # keep it alive while the view refers to it
         self.con.register(name, table)
 
