@@ -1,0 +1,214 @@
+"""Needs (Q2–Q4): submit once (idempotent, merged within 30 days), verify, push to banks with their clocks."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from shoudai.kit.calendar import WorkCalendar
+from shoudai.kit.crypto import encrypt_field
+from shoudai.lending import identity, notify, routing, sla
+from shoudai.lending.channels import get_channel
+from shoudai.lending.common import (Actorish, LendingError, NotFound, actor_name, dumps, loads_list, now_utc,
+                                    record_event, utc)
+from shoudai.lending.forms import CONSENT_DATA, CONSENT_PURPOSE, NeedForm, clean
+from shoudai.lending.models import Channel, Need, NeedBank
+from shoudai.lending.tracks import new_row
+from shoudai.reference.calendar_store import load_calendar
+
+MERGE_WINDOW = timedelta(days=30)
+SUBMITTED, OPEN, CLOSED, MERGED = "submitted", "open", "closed", "merged"
+REF_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+NAME_CONTEXT = "need.contact_name"
+PHONE_CONTEXT = identity.PHONE_CONTEXT
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    """The need the business now has; `created` False on a retry, `merged` True if folded into an open need."""
+
+    need: Need
+    created: bool
+    merged: bool
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """What verification reached and which banks got the need."""
+
+    verification: identity.VerificationResult
+    pushed_to: tuple[str, ...]
+
+
+def new_ref() -> str:
+    return "XQ" + "".join(secrets.choice(REF_ALPHABET) for _ in range(10))
+
+
+def get_need(session: Session, ref: str) -> Need:
+    need = session.scalar(select(Need).where(Need.ref == ref))
+    if need is None:
+        raise NotFound(f"需求 {ref}")
+    return need
+
+
+def tracks_of(session: Session, need: Need) -> list[NeedBank]:
+    return list(session.scalars(select(NeedBank).where(NeedBank.need_id == need.id).order_by(NeedBank.id)))
+
+
+def _by_key(session: Session, key: str) -> Need | None:
+    return session.scalar(select(Need).where(Need.idempotency_key == key))
+
+
+def _open_need(session: Session, uscc: str, now: datetime) -> Need | None:
+    return session.scalar(
+        select(Need).where(Need.uscc == uscc, Need.status.in_((SUBMITTED, OPEN)), Need.merged_into_id.is_(None),
+                           Need.created_at >= now - MERGE_WINDOW)
+        .order_by(Need.created_at.desc()).limit(1))
+
+
+def _lock_business(session: Session, uscc: str) -> None:
+    # Two simultaneous submissions from one business must not both open a need: serialise them per code.
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": "need:" + uscc})
+
+
+def submit_need(session: Session, form: NeedForm, *, channel: str | Channel, idempotency_key: str,
+                actor: Actorish, now: datetime | None = None, source_addr: str | None = None,
+                registry: identity.RegistryLookup = identity.db_registry_lookup) -> SubmitResult:
+    """Record a need from the form (unverified until verify_and_push). Retries with the same key return the same
+    need; a second need from the same business within 30 days is merged into the open one."""
+    now = now_utc(now)
+    key = (idempotency_key or "").strip()
+    if not 8 <= len(key) <= 100:
+        raise LendingError("idempotency_key", "Idempotency-Key 须为 8–100 个字符")
+    found = _by_key(session, key)
+    if found is not None:
+        return _retry_result(session, found)
+    f = clean(form)
+    ch = channel if isinstance(channel, Channel) else get_channel(session, channel)
+    _lock_business(session, f.uscc)
+    record = registry(session, f.uscc)
+    county = record.county_code if record else (ch.county_code or None)
+    chosen = list(f.banks) or routing.recommend(f.uscc, county, f.amount_wan)
+    need = Need(
+        ref=new_ref(), idempotency_key=key, kind=f.kind, channel_id=ch.id, uscc=f.uscc, name=f.name,
+        county_code=county, entity_kind=record.entity_kind if record else None, amount_wan=f.amount_wan,
+        term_months=f.term_months, purpose=f.purpose, guarantee=f.guarantee, recommend_for_me=f.recommend_for_me,
+        requested_banks=dumps(list(f.banks)), contact_name_enc=encrypt_field(f.contact_name, NAME_CONTEXT),
+        contact_phone_enc=encrypt_field(f.contact_phone, PHONE_CONTEXT), phone_bidx=identity.phone_index(f.contact_phone),
+        consent_banks=dumps(chosen), consent_purpose=CONSENT_PURPOSE, consent_data=CONSENT_DATA,
+        consent_given_at=now, identity_level=identity.NONE, status=SUBMITTED, source_addr=source_addr,
+        created_at=now, created_by=actor_name(actor), updated_at=now,
+    )
+    target = _open_need(session, f.uscc, now)
+    if target is not None:
+        need.status, need.merged_into_id = MERGED, target.id
+    try:
+        with session.begin_nested():
+            session.add(need)
+            session.flush()
+    except IntegrityError:
+        # The same key raced us (or a ref collided, astronomically unlikely): the winner's need is the answer.
+        found = _by_key(session, key)
+        if found is None:
+            raise
+        return _retry_result(session, found)
+    if target is None:
+        record_event(session, need_id=need.id, kind="submitted", actor=actor, at=now, channel=ch.code,
+                     banks=chosen, recommended=f.recommend_for_me)
+        session.flush()
+        return SubmitResult(need, created=True, merged=False)
+    _merge(session, target, need, chosen, actor=actor, now=now)
+    return SubmitResult(target, created=True, merged=True)
+
+
+def _retry_result(session: Session, found: Need) -> SubmitResult:
+    if found.merged_into_id is not None:
+        return SubmitResult(session.get(Need, found.merged_into_id), created=False, merged=True)
+    return SubmitResult(found, created=False, merged=False)
+
+
+def _merge(session: Session, target: Need, dup: Need, chosen: list[str], *, actor: Actorish, now: datetime) -> None:
+    """Fold a repeat submission into the open need: an unpushed one takes the newer details, a pushed one notes them."""
+    detail = {"merged_ref": dup.ref, "amount_wan": str(dup.amount_wan), "term_months": dup.term_months,
+              "purpose": dup.purpose, "banks": chosen}
+    if target.status == SUBMITTED:
+        for col in ("amount_wan", "term_months", "purpose", "guarantee", "recommend_for_me", "requested_banks",
+                    "contact_name_enc", "contact_phone_enc", "phone_bidx", "consent_banks", "consent_given_at",
+                    "channel_id", "kind"):
+            setattr(target, col, getattr(dup, col))
+        target.updated_at = now
+    record_event(session, need_id=target.id, kind="merged", actor=actor, at=now, **detail)
+    session.flush()
+
+
+def verify_and_push(session: Session, need: Need, claim: identity.IdentityClaim, *, verifier: identity.Verifier,
+                    actor: Actorish, now: datetime | None = None, cal: WorkCalendar | None = None,
+                    source_addr: str | None = None) -> PushResult:
+    """Verify the person (level recorded), then push the need to its consented banks with their answer clocks.
+
+    A failed check returns (does not raise) so the caller commits the counted attempt.
+    """
+    now = now_utc(now)
+    if need.status == MERGED:
+        need = session.get(Need, need.merged_into_id)
+    if claim.uscc != need.uscc:
+        raise LendingError("identity_mismatch", "核验的信用代码与需求不一致")
+    if identity.phone_index(claim.phone) != need.phone_bidx:
+        raise LendingError("identity_mismatch", "核验的手机号与需求联系人不一致")
+    result = verifier.verify(session, claim, now=now, source_addr=source_addr)
+    record_event(session, need_id=need.id, kind="verification", actor=actor, at=now, level=result.level,
+                 method=result.method, problems=list(result.problems))
+    if result.level > need.identity_level:
+        need.identity_level, need.identity_method, need.verified_at = result.level, result.method, now
+    if not result.ok:
+        session.flush()
+        return PushResult(result, ())
+    pushed = push(session, need, actor=actor, now=now, cal=cal)
+    return PushResult(result, pushed)
+
+
+def push(session: Session, need: Need, *, actor: Actorish, now: datetime | None = None,
+         cal: WorkCalendar | None = None) -> tuple[str, ...]:
+    """Create the tracks for every consented bank not yet pushed; SMS the business, webhook each bank."""
+    now = now_utc(now)
+    if need.identity_level < identity.PHONE:
+        raise LendingError("not_verified", "需求尚未完成身份核验，不能推送")
+    if need.consent_withdrawn_at is not None:
+        raise LendingError("consent_withdrawn", "企业已撤回授权，不能推送")
+    cal = cal or load_calendar(session)
+    have = {r.bank_code for r in tracks_of(session, need)}
+    new = [b for b in loads_list(need.consent_banks) if b not in have]
+    routed_by = "recommended" if need.recommend_for_me else "chosen"
+    rows = [new_row(need.id, b, at=now, cal=cal, routed_by=routed_by) for b in new]
+    session.add_all(rows)
+    session.flush()
+    for row in rows:
+        record_event(session, need_id=need.id, need_bank_id=row.id, kind="pushed", actor=actor, at=now,
+                     bank=row.bank_code, answer_due_at=utc(row.answer_due_at).isoformat(),
+                     provisional=row.answer_due_provisional)
+        notify.webhook(session, need, row, topic="need.pushed", actor=actor, now=now)
+    if rows:
+        names = "、".join(notify.bank_name(r.bank_code) for r in rows)
+        notify.sms(session, need, f"您的融资需求（{need.ref}）已推送至{names}，银行将在 2 个工作日内反馈。",
+                   topic="sms.need_pushed", actor=actor, now=now)
+    need.status, need.updated_at = OPEN, now
+    session.flush()
+    return tuple(r.bank_code for r in rows)
+
+
+def shares_with(need: Need, bank_code: str) -> bool:
+    """Whether the business's consent currently covers showing its contact details to `bank_code`."""
+    return need.consent_withdrawn_at is None and bank_code in loads_list(need.consent_banks)
+
+
+def refresh_status(session: Session, need: Need, now: datetime) -> None:
+    """A pushed need closes when every track is closed and no onward route is pending."""
+    rows = tracks_of(session, need)
+    if need.status == OPEN and rows and all(r.stage in sla.TERMINAL for r in rows):
+        need.status, need.updated_at = CLOSED, now
