@@ -6,10 +6,12 @@ import base64
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
 from shoudai.accounts import roles
+from shoudai.accounts.passwords import hash_password
 from shoudai.accounts.scope import ScopeSpec
 from shoudai.accounts.service import create_user, get_by_username, totp_secret_of
 from shoudai.audit.actor import Actor
@@ -45,6 +47,11 @@ DEMO_SPECS = (
 )
 
 
+@lru_cache
+def _demo_hash() -> str:
+    return hash_password(DEMO_PASSWORD)  # one argon2 run for all demo accounts (they share the password)
+
+
 def _demo_phone(username: str) -> str:
     return "1380373" + str(int(hashlib.sha256(username.encode()).hexdigest(), 16) % 10000).zfill(4)
 
@@ -61,7 +68,7 @@ def seed_demo_accounts(session: Session, now: datetime | None = None) -> list[De
             secret = demo_totp_secret(username) if roles.is_staff(role) else None
             user, _ = create_user(session, actor=actor, username=username, display_name=display, role=role,
                                   scope=scope, password=DEMO_PASSWORD, now=now, totp_secret=secret,
-                                  phone=_demo_phone(username))
+                                  phone=_demo_phone(username), prehashed=_demo_hash())
         out.append(DemoAccount(username, DEMO_PASSWORD, role, user.display_name, totp_secret_of(user), created))
     return out
 

@@ -87,8 +87,12 @@ def get_by_username(session: Session, username: str) -> User | None:
 def create_user(
     session: Session, *, actor: Actor, username: str, display_name: str, role: str, scope: ScopeSpec,
     password: str, now: datetime, phone: str | None = None, totp_secret: str | None = None,
+    prehashed: str | None = None,
 ) -> tuple[User, str | None]:
-    """Create an account; staff get a TOTP secret (returned once, for enrolment). Raises AccountError."""
+    """Create an account; staff get a TOTP secret (returned once, for enrolment). Raises AccountError.
+
+    `prehashed` (the argon2 hash of `password`) lets demo seeding hash a shared password once.
+    """
     name = normalise_username(username)
     errors = []
     if not USERNAME_RE.match(name):
@@ -98,13 +102,17 @@ def create_user(
     if not (display_name or "").strip():
         errors.append("姓名/名称不能为空")
     errors += complexity_errors(password, name)
+    try:
+        scope.validated(role)
+    except ScopeError as exc:
+        errors.append(str(exc))
     if errors:
         raise AccountError(errors)
     user = User(username=name, display_name=display_name.strip()[:100], created_at=now, created_by=actor.username,
                 updated_at=now, password_changed_at=now, disabled=False)
     _apply_scope(user, role, scope)
     _apply_phone(user, phone)
-    user.password_hash = hash_password(password)
+    user.password_hash = prehashed or hash_password(password)
     secret = totp_secret or (totp.new_secret() if roles.is_staff(role) else None)
     user.totp_secret_enc = encrypt_field(secret, TOTP_CTX) if secret else None
     session.add(user)

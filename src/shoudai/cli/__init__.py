@@ -5,9 +5,11 @@ from __future__ import annotations
 import typer
 
 from shoudai.cli import calendar, db, lists, synth
+from shoudai.cli import web
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="首贷通 Shoudai — first-loan programme platform")
 app.add_typer(db.app, name="db", help="数据库 Database schema")
 app.add_typer(calendar.app, name="calendar", help="工作日历 Working-day calendar")
 app.add_typer(lists.app, name="lists", help="两张名单 The two no-loan lists")
 app.command(name="synth", help="生成模拟城市数据 Generate a synthetic city")(synth.synth)
+app.add_typer(web.app, name="web", help="网页平台 Web platform")

@@ -1,0 +1,1 @@
+"""The web platform: FastAPI app, server-rendered Chinese pages (English a switch away), JSON API."""

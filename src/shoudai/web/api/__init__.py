@@ -1,0 +1,1 @@
+"""The JSON API (versioned under /api/v1)."""

@@ -1,0 +1,35 @@
+"""The app factory migrates a fresh database on start; the CLI seeds demo accounts and prints TOTP codes."""
+
+import pyotp
+from fastapi.testclient import TestClient
+from sqlalchemy import inspect
+from typer.testing import CliRunner
+
+from shoudai.accounts.demo import demo_totp_secret
+from shoudai.cli import app as cli
+from shoudai.db import make_engine
+from shoudai.web.app import create_app
+
+
+def test_create_app_migrates_an_empty_database(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    try:
+        app = create_app(engine=engine)
+        assert {"app_user", "audit_event", "user_session"} <= set(inspect(engine).get_table_names())
+        assert TestClient(app).get("/healthz").json() == {"ok": True}
+    finally:
+        engine.dispose()
+
+
+def test_cli_demo_accounts_and_totp(db_url):
+    runner = CliRunner()
+    out = runner.invoke(cli, ["web", "demo-accounts"])
+    assert out.exit_code == 0, out.output
+    for name in ["admin", "county410702", "bankhq", "officer", "clerk", "enterprise"]:
+        assert name in out.output
+    assert demo_totp_secret("admin") in out.output and "Shoudai@2026demo" in out.output
+    again = runner.invoke(cli, ["web", "demo-accounts"])  # idempotent
+    assert again.exit_code == 0
+    code = runner.invoke(cli, ["web", "totp", "admin"])
+    assert code.exit_code == 0 and pyotp.TOTP(demo_totp_secret("admin")).verify(code.output.strip(), valid_window=1)
+    assert runner.invoke(cli, ["web", "totp", "somebody"]).exit_code == 2
