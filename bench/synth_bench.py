@@ -1,0 +1,65 @@
+"""Benchmark `generate_city`: median wall time of ≥3 runs at one size, then one run at 10M entities, with peak RSS.
+
+Run: .venv/bin/python bench/synth_bench.py [--size 1000000] [--runs 3] [--big 10000000] [--out /tmp/synth_bench]
+Each run is a fresh process, so its peak RSS is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+CHILD = """
+import json, resource, sys, time
+from shoudai.synth import generate_city
+n, seed, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+t0 = time.perf_counter()
+r = generate_city(n, seed, out)
+wall = time.perf_counter() - t0
+rows = {k: v["rows"] for k, v in r.manifest["files"].items()}
+print(json.dumps({"wall_s": wall, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "rows": rows}))
+"""
+
+
+def run_once(n: int, seed: int, out: Path) -> dict:
+    shutil.rmtree(out, ignore_errors=True)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, str(n), str(seed), str(out)], check=True, capture_output=True, text=True
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["bytes"] = sum(p.stat().st_size for p in out.iterdir())
+    return result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--size", type=int, default=1_000_000)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--big", type=int, default=10_000_000, help="0 to skip the single large run")
+    ap.add_argument("--seed", type=int, default=20251)
+    ap.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "synth_bench")
+    args = ap.parse_args()
+    runs = [run_once(args.size, args.seed, args.out) for _ in range(max(3, args.runs))]
+    walls = [r["wall_s"] for r in runs]
+    print(
+        f"{args.size:,} entities: median {statistics.median(walls):.2f} s over {len(runs)} runs "
+        f"({', '.join(f'{w:.2f}' for w in walls)}); peak RSS {max(r['peak_rss_mb'] for r in runs):.0f} MB; "
+        f"rows {runs[0]['rows']}; {runs[0]['bytes'] / 1e6:.0f} MB written"
+    )
+    if args.big:
+        big = run_once(args.big, args.seed, args.out)
+        print(
+            f"{args.big:,} entities: {big['wall_s']:.1f} s once; peak RSS {big['peak_rss_mb']:.0f} MB; "
+            f"rows {big['rows']}; {big['bytes'] / 1e9:.2f} GB written"
+        )
+    shutil.rmtree(args.out, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
