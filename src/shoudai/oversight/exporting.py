@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from shoudai.oversight.money import fen_to_wan, round_half_up
+from shoudai.oversight.money import fen_to_wan, fen_to_yuan, round_half_up
 
 FONT_STACK = '"Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Zen Hei", "Source Han Sans SC", sans-serif'
 
@@ -18,7 +18,7 @@ FONT_STACK = '"Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Zen Hei", "Source H
 class Col:
     """A column: its group header (merged above, may be ''), header, kind, and how to read it from a row object.
 
-    kind: text | int | wan (fen in, 万元 out) | pct (percent Decimal) | dec1 (one decimal) | score (two decimals)
+    kind: text | int | wan (fen in, 万元 out) | yuan (fen in, yuan out) | pct (percent Decimal) | dec1 (one decimal) | score (two decimals)
     """
 
     group: str
@@ -30,7 +30,7 @@ class Col:
 
     @property
     def flat_header(self) -> str:
-        unit = {"wan": "(万元)", "pct": "(%)"}.get(self.kind, "")
+        unit = {"wan": "(万元)", "yuan": "(元)", "pct": "(%)"}.get(self.kind, "")
         return f"{self.group}{self.header}{unit}" if self.group != self.header else f"{self.header}{unit}"
 
 
@@ -50,6 +50,8 @@ def value(col: Col, row: object) -> object:
         return None
     if col.kind == "wan":
         return fen_to_wan(int(v))
+    if col.kind == "yuan":
+        return fen_to_yuan(int(v))
     return v
 
 
@@ -58,8 +60,10 @@ def text(col: Col, row: object) -> str:
     v = value(col, row)
     if v is None:
         return col.missing
-    if col.kind in ("wan", "pct", "score"):
-        return f"{round_half_up(Decimal(v), 2):,.2f}" if col.kind == "wan" else f"{round_half_up(Decimal(v), 2)}"
+    if col.kind in ("wan", "yuan"):
+        return f"{round_half_up(Decimal(v), 2):,.2f}"
+    if col.kind in ("pct", "score"):
+        return f"{round_half_up(Decimal(v), 2)}"
     if col.kind == "dec1":
         return f"{round_half_up(Decimal(v), 1)}"
     if col.kind == "int":
@@ -99,7 +103,8 @@ def write_xlsx(path: Path, title: str, subtitle: str, tables: Sequence[Table], n
     f_head = wb.add_format({**base, "bold": True, "align": "center", "border": 1, "text_wrap": True, "bg_color": "#DDEBF7"})
     fmt = {
         "text": {"align": "left"}, "int": {"num_format": "#,##0", "align": "right"},
-        "wan": {"num_format": "#,##0.00", "align": "right"}, "pct": {"num_format": "0.00%", "align": "right"},
+        "wan": {"num_format": "#,##0.00", "align": "right"},
+        "yuan": {"num_format": "#,##0.00", "align": "right"}, "pct": {"num_format": "0.00%", "align": "right"},
         "dec1": {"num_format": "0.0", "align": "right"}, "score": {"num_format": "0.00", "align": "right"},
     }
     f_cell = {k: wb.add_format({**base, "border": 1, **v}) for k, v in fmt.items()}
@@ -128,7 +133,7 @@ def write_xlsx(path: Path, title: str, subtitle: str, tables: Sequence[Table], n
                     ws.write_string(r, i, c.missing, f_missing)
                 elif c.kind == "pct":
                     ws.write_number(r, i, float(Decimal(v) / 100), fmts["pct"])
-                elif c.kind in ("int", "wan", "dec1", "score"):
+                elif c.kind in ("int", "wan", "yuan", "dec1", "score"):
                     ws.write_number(r, i, float(v), fmts[c.kind])
                 else:
                     ws.write_string(r, i, str(v), fmts["text"])
