@@ -6,6 +6,7 @@ import typer
 
 from shoudai.cli import calendar, db, lists, synth
 from shoudai.cli import web
+from shoudai.cli import oversight
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="首贷通 Shoudai — first-loan programme platform")
 app.add_typer(db.app, name="db", help="数据库 Database schema")
@@ -13,3 +14,5 @@ app.add_typer(calendar.app, name="calendar", help="工作日历 Working-day cale
 app.add_typer(lists.app, name="lists", help="两张名单 The two no-loan lists")
 app.command(name="synth", help="生成模拟城市数据 Generate a synthetic city")(synth.synth)
 app.add_typer(web.app, name="web", help="网页平台 Web platform")
+app.add_typer(oversight.app, name="oversight")
+app.command(name="bulletin")(oversight.bulletin)
