@@ -6,6 +6,7 @@ import typer
 
 from shoudai.cli import calendar, db, lists, synth
 from shoudai.cli import web
+from shoudai.cli import lending
 from shoudai.cli import oversight
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="首贷通 Shoudai — first-loan programme platform")
@@ -16,3 +17,4 @@ app.command(name="synth", help="生成模拟城市数据 Generate a synthetic ci
 app.add_typer(web.app, name="web", help="网页平台 Web platform")
 app.add_typer(oversight.app, name="oversight")
 app.command(name="bulletin")(oversight.bulletin)
+app.add_typer(lending.app, name="lending", help="新享贷款码与211流程 Loan codes and the 211 workflow")
