@@ -1,0 +1,242 @@
+"""One file through DuckDB: read, validate and normalise (validate.stage_sql), drop duplicates, write the outputs.
+
+Everything is written inside `workdir`; the service moves the finished files into place.
+"""
+
+from __future__ import annotations
+
+import csv
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from shoudai.config import get_settings
+from shoudai.reference.loaders import division_code_map, industry_sections
+from shoudai.registry.importer import readers
+from shoudai.registry.importer.errors import ImportFileError
+from shoudai.registry.importer.macros import _lit, macro_sql
+from shoudai.registry.importer.sources import SOURCES, Source
+from shoudai.registry.importer.validate import STAGED, stage_sql
+
+Progress = Callable[[int, int], None]
+
+THREADS = 2
+MEMORY_LIMIT = "2GB"
+CSV_FLAGS = "auto_detect=false, quote='\"', escape='\"', max_line_size=1048576"
+# DuckDB's CSV reader is strict; files it cannot parse (ragged rows …) go through Python's csv module instead.
+CSV_ERRORS = (duckdb.InvalidInputException, duckdb.ConversionException)
+
+
+@dataclass
+class Staged:
+    file_format: str
+    encoding: str | None
+    total_rows: int
+    accepted_rows: int
+    rejected_rows: int
+    duplicate_rows: int
+    problems: int
+    parquet: Path
+    rejects_csv: Path | None
+    rejects_xlsx: Path | None
+
+
+def connect(workdir: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(
+        config={
+            "threads": THREADS,
+            "memory_limit": MEMORY_LIMIT,
+            "temp_directory": str(workdir / "spill"),
+            "preserve_insertion_order": True,
+        }
+    )
+    con.execute("SET enable_progress_bar = false")
+    for statement in macro_sql():
+        con.execute(statement)
+    con.execute("SET VARIABLE blind_key = ?", [get_settings().blind_index_key])
+    return con
+
+
+def _projection(source: Source, layout: readers.Layout, first_row_no: int, ragged: bool) -> str:
+    """The raw table's columns under their source keys (absent ones NULL), numbered as a spreadsheet shows rows.
+
+    `raw` was filled in file order (preserve_insertion_order), so its rowid is the record's position in the file.
+    """
+    cols = ", ".join(
+        f"c{layout.columns[c.key]} AS {c.key}" if c.key in layout.columns else f"CAST(NULL AS VARCHAR) AS {c.key}"
+        for c in source.columns
+    )
+    # Wholly blank rows (trailing formatted cells in a sheet, ",,,," lines) are not data.
+    not_blank = " OR ".join(f"c{j} IS NOT NULL" for j in range(layout.width))
+    extra = "extra_fields" if ragged else "CAST(NULL AS VARCHAR) AS extra_fields"
+    return f"(SELECT CAST(rowid + {first_row_no} AS INTEGER) AS row_no, {cols}, {extra} FROM raw WHERE {not_blank})"
+
+
+def _run_with_progress(con, sql: str, progress: Progress | None, estimate: int, part: tuple[float, float]) -> None:
+    """Run `sql`, reporting DuckDB's own progress (within `part` of the whole job) as estimated rows."""
+    if progress is None:
+        con.execute(sql)
+        return
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            con.execute(sql)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            failure.append(exc)
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.2)
+        share = con.query_progress()
+        if share and share > 0:
+            done = part[0] + (part[1] - part[0]) * min(share, 100) / 100
+            progress(int(estimate * done), estimate)
+    if failure:
+        raise failure[0]
+    progress(int(estimate * part[1]), estimate)
+
+
+def _build_stage(con, source: Source, layout: readers.Layout, progress, estimate: int, ragged: bool = False) -> None:
+    """From `raw` to `stage` (validate.stage_sql); `raw` is dropped afterwards to give its memory back."""
+    sections = [(s.section, s.division_from, s.division_to) for s in industry_sections()]
+    projection = _projection(source, layout, layout.header_index + 2, ragged)
+    sql = stage_sql(source.kind, projection, division_code_map(), sections, layout.width)
+    _run_with_progress(con, f"CREATE TEMP TABLE stage AS {sql}", progress, estimate, (0.5, 0.95))
+    con.execute("DROP TABLE raw")
+
+
+def _read_csv(con, path: Path, source: Source, workdir: Path, progress: Progress | None) -> tuple[str, readers.Layout]:
+    with path.open("rb") as f:
+        head = f.read(readers.HEAD_BYTES)
+    if not head.strip(b"\xef\xbb\xbf \r\n\t,"):
+        raise ImportFileError("文件为空")
+    encoding = readers.detect_encoding(head)
+    layout = readers.csv_layout(path, source, encoding)
+    lines_in_head = max(head.count(b"\n"), 1)
+    estimate = max(int(path.stat().st_size / (len(head) / lines_in_head)) - layout.header_index - 1, 1)
+    readable = path
+    if encoding == "gb18030":
+        readable = workdir / "utf8.csv"
+        readers.transcode_to_utf8(path, readable)
+    cols = "{" + ", ".join(f"'c{j}': 'VARCHAR'" for j in range(layout.width)) + "}"
+
+    def load(file: Path) -> None:
+        relation = (
+            f"read_csv({_lit(str(file))}, header=false, skip={layout.header_index + 1}, columns={cols}, "
+            f"delim={_lit(layout.delimiter)}, {CSV_FLAGS})"
+        )
+        con.execute("DROP TABLE IF EXISTS raw")
+        _run_with_progress(con, f"CREATE TEMP TABLE raw AS SELECT * FROM {relation}", progress, estimate, (0, 0.5))
+
+    try:
+        load(readable)
+    except CSV_ERRORS as exc:
+        if "unicode" in str(exc).lower() and encoding == "utf-8":
+            # UTF-8 in the first megabyte, something else later: a GB18030 file that starts in ASCII.
+            encoding = "gb18030"
+            readable = workdir / "utf8.csv"
+            readers.transcode_to_utf8(path, readable)
+            try:
+                load(readable)
+                return encoding, layout
+            except CSV_ERRORS:
+                pass
+        _load_ragged(con, readable, source, layout)
+        _build_stage(con, source, layout, progress, estimate, ragged=True)
+        return encoding, layout
+    _build_stage(con, source, layout, progress, estimate)
+    return encoding, layout
+
+
+def _load_ragged(con, path: Path, source: Source, layout: readers.Layout) -> None:
+    """The slow path for files DuckDB's strict reader refuses: Python's csv module, rows padded or cut to width.
+
+    A row with more fields than the header is still validated, and reported in its own right.
+    """
+    width = layout.width
+    columns: list[list[str | None]] = [[] for _ in range(width + 1)]
+    with path.open("r", encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f, delimiter=layout.delimiter)
+        for _ in range(layout.header_index + 1):
+            next(reader, None)
+        for record in reader:
+            if not record:
+                continue
+            for j in range(width):
+                columns[j].append(record[j] if j < len(record) and record[j] != "" else None)
+            columns[width].append(str(len(record)) if len(record) > width else None)
+    table = pa.Table.from_arrays(
+        [pa.array(c, pa.string()) for c in columns], names=[f"c{j}" for j in range(width)] + ["extra_fields"]
+    )
+    con.register("ragged_rows", table)
+    con.execute("DROP TABLE IF EXISTS raw")
+    con.execute("CREATE TEMP TABLE raw AS SELECT * FROM ragged_rows")
+    con.unregister("ragged_rows")
+
+
+def run(path: Path, kind: str, workdir: Path, progress: Progress | None = None) -> Staged:
+    """Validate and normalise `path`; write <workdir>/staged.parquet and, if any problems, the two reports."""
+    source = SOURCES[kind]
+    (workdir / "spill").mkdir(exist_ok=True)
+    con = connect(workdir)
+    try:
+        fmt = readers.file_format(path)
+        if fmt == "xlsx":
+            encoding = None
+            table, layout = readers.read_xlsx(path, source)
+            layout_rows = table.num_rows
+            con.register("xlsx_rows", table)
+            con.execute("CREATE TEMP TABLE raw AS SELECT * FROM xlsx_rows")
+            con.unregister("xlsx_rows")
+            del table
+            _build_stage(con, source, layout, progress, max(layout_rows, 1))
+        else:
+            encoding, layout = _read_csv(con, path, source, workdir, progress)
+        return _finish(con, path, source, layout, fmt, encoding, workdir)
+    finally:
+        con.close()
+
+
+def _finish(con, path: Path, source: Source, layout, fmt: str, encoding, workdir: Path) -> Staged:
+    total, accepted = con.execute("SELECT count(*), count(*) FILTER (WHERE ok) FROM stage").fetchone()
+    if total == 0:
+        raise ImportFileError("文件中没有数据行（只有表头）")
+    staged_cols = [name for name, _ in STAGED[source.kind]]
+    data_cols = ", ".join(c for c in staged_cols if c != "row_no")
+    # Exact duplicates among accepted rows: find candidate groups by a 64-bit hash, confirm on the values themselves.
+    con.execute(
+        f"""CREATE TEMP TABLE dropped AS
+        SELECT row_no FROM (
+            SELECT row_no, row_number() OVER (PARTITION BY {data_cols} ORDER BY row_no) AS copy_no
+            FROM stage WHERE ok AND hash({data_cols}) IN (
+                SELECT hash({data_cols}) AS h FROM stage WHERE ok GROUP BY h HAVING count(*) > 1))
+        WHERE copy_no > 1"""
+    )
+    duplicates = con.execute("SELECT count(*) FROM dropped").fetchone()[0]
+    parquet = workdir / "staged.parquet"
+    con.execute(
+        f"""COPY (SELECT {', '.join(staged_cols)} FROM stage
+                  WHERE ok AND row_no NOT IN (SELECT row_no FROM dropped))
+            TO {_lit(str(parquet))} (FORMAT parquet, COMPRESSION snappy)"""
+    )
+    from shoudai.registry.importer.rejects import write_reports
+
+    problems, rejects_csv, rejects_xlsx = write_reports(con, path.name, source, layout, workdir)
+    return Staged(
+        file_format=fmt,
+        encoding=encoding,
+        total_rows=total,
+        accepted_rows=accepted - duplicates,
+        rejected_rows=total - accepted,
+        duplicate_rows=duplicates,
+        problems=problems,
+        parquet=parquet,
+        rejects_csv=rejects_csv,
+        rejects_xlsx=rejects_xlsx,
+    )
