@@ -18,10 +18,13 @@ from shoudai.lending.common import (Actorish, LendingError, NotFound, actor_name
                                     record_event, utc)
 from shoudai.lending.forms import CONSENT_DATA, CONSENT_PURPOSE, NeedForm, clean
 from shoudai.lending.models import Channel, Need, NeedBank
+from shoudai.lending.ratelimit import Limit, RateLimiter
 from shoudai.lending.tracks import new_row
 from shoudai.reference.calendar_store import load_calendar
 
 MERGE_WINDOW = timedelta(days=30)
+# New submissions (retries with a known key are free): per business and per source address.
+SUBMIT_LIMITS = {"uscc": Limit(10, timedelta(days=1)), "addr": Limit(30, timedelta(hours=1))}
 SUBMITTED, OPEN, CLOSED, MERGED = "submitted", "open", "closed", "merged"
 REF_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 NAME_CONTEXT = "need.contact_name"
@@ -91,6 +94,7 @@ def submit_need(session: Session, form: NeedForm, *, channel: str | Channel, ide
         return _retry_result(session, found)
     f = clean(form)
     ch = channel if isinstance(channel, Channel) else get_channel(session, channel)
+    _limit_submissions(session, f.uscc, source_addr, now)
     _lock_business(session, f.uscc)
     record = registry(session, f.uscc)
     county = record.county_code if record else (ch.county_code or None)
@@ -125,6 +129,18 @@ def submit_need(session: Session, form: NeedForm, *, channel: str | Channel, ide
         return SubmitResult(need, created=True, merged=False)
     _merge(session, target, need, chosen, actor=actor, now=now)
     return SubmitResult(target, created=True, merged=True)
+
+
+def _limit_submissions(session: Session, uscc: str, source_addr: str | None, now: datetime) -> None:
+    """Form spam (OWASP API6): raises identity.RateLimited; the edge commits anyway so the count sticks."""
+    limiter = RateLimiter(session, now)
+    keys = [(f"submit_uscc:{uscc}", SUBMIT_LIMITS["uscc"])]
+    if source_addr:
+        keys.append((f"submit_addr:{source_addr}", SUBMIT_LIMITS["addr"]))
+    for key, limit in keys:
+        decision = limiter.hit(key, limit)
+        if not decision.allowed:
+            raise identity.RateLimited(key, decision.retry_after)
 
 
 def _retry_result(session: Session, found: Need) -> SubmitResult:

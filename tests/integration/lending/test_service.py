@@ -196,3 +196,17 @@ def test_spring_festival_push_due_on_the_24th(session, kit):
     row = service.tracks_of(session, need)[0]
     assert service.utc(row.answer_due_at).astimezone(kit.sh(2026, 1, 1).tzinfo).date() == date(2026, 2, 24)
     assert not row.answer_due_provisional
+
+
+def test_form_spam_is_limited_per_address(session, kit):
+    at = kit.sh(2026, 3, 2)
+    for i in range(30):
+        service.submit_need(session, kit.form(100 + i), channel=kit.channel, idempotency_key=f"spam-key-{i:04d}",
+                            actor="web", now=at, source_addr="10.1.1.1", registry=kit.registry)
+    with pytest.raises(identity.RateLimited):
+        service.submit_need(session, kit.form(200), channel=kit.channel, idempotency_key="spam-key-last",
+                            actor="web", now=at, source_addr="10.1.1.1", registry=kit.registry)
+    # A retry of an accepted submission is not a new submission: it is answered, not limited.
+    again = service.submit_need(session, kit.form(100), channel=kit.channel, idempotency_key="spam-key-0000",
+                                actor="web", now=at, source_addr="10.1.1.1", registry=kit.registry)
+    assert not again.created
