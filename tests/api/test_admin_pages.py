@@ -142,3 +142,19 @@ def test_pages_render_at_both_languages(client, clock):
         assert client.get(path).status_code == 200
     client.cookies.set("lang", "en")
     assert "Accounts" in client.get("/admin/users").text
+
+
+def test_enterprise_made_staff_gets_totp_enrolment(app, client, clock):
+    login(client, "admin", clock)
+    uid = user_id(app, "enterprise")
+    r = client.post(f"/admin/users/{uid}", data={"display_name": "转岗", "role": "centre_clerk",
+                                                 "csrf_token": page_token(client)})
+    assert r.status_code == 200 and 'data-testid="totp-secret"' in r.text
+    secret = re.search(r'data-testid="totp-secret">([A-Z2-7]+)<', r.text).group(1)
+    assert login(TestClient(app), "enterprise", clock, secret=secret).status_code == 303
+
+
+def test_audit_page_names_actions_in_chinese(client, clock):
+    login(client, "admin", clock)
+    page = client.get("/admin/audit").text
+    assert "登录成功" in page and "新建账户" in page and "系统" in page

@@ -1,12 +1,11 @@
 """Login with the second factor, lockout, timeouts, CSRF and the language switch, through HTTP."""
 
-from datetime import timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from shoudai.accounts.totp import current_code
 from shoudai.accounts.demo import demo_totp_secret
+from shoudai.accounts.totp import current_code
 from shoudai.audit.models import AuditEvent
 from shoudai.db import session_scope
 
@@ -41,7 +40,7 @@ def test_wrong_totp_refused(client, clock):
     token = csrf_of(client)
     client.post("/login", data={"username": "admin", "password": "Shoudai@2026demo", "csrf_token": token})
     good = current_code(demo_totp_secret("admin"), clock())
-    r = client.post("/login/totp", data={"code": "%06d" % ((int(good) + 1) % 10**6), "csrf_token": token})
+    r = client.post("/login/totp", data={"code": f"{(int(good) + 1) % 10**6:06d}", "csrf_token": token})
     assert r.status_code == 401 and "动态口令错误" in r.text
     assert client.get("/", follow_redirects=False).status_code == 303
 

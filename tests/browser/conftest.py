@@ -45,7 +45,7 @@ def server(tmp_path_factory):
     subprocess.run([sys.executable, "-c", "from shoudai.cli import app; app()", "web", "demo-accounts"], env=env, check=True,
                    capture_output=True)
     port = _free_port()
-    log = open(data / "uvicorn.log", "wb")
+    log = (data / "uvicorn.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "shoudai.web.app:create_app", "--host", "127.0.0.1",
          "--port", str(port), "--log-level", "warning"],

@@ -20,6 +20,9 @@ LABELS = {
     LOAN_OFFICER: ("客户经理", "Loan officer"),
     CENTRE_CLERK: ("服务中心窗口", "Service-centre clerk"),
     ENTERPRISE: ("企业用户", "Enterprise"),
+    # Not assignable: how the audit trail names the platform itself and people not signed in.
+    "system": ("系统", "System"),
+    "anonymous": ("未登录", "Not signed in"),
 }
 
 

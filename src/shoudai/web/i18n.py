@@ -82,8 +82,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "users.password_done": ("密码已重置，该用户需重新登录。", "Password reset; the user must sign in again."),
     "users.none": ("没有符合条件的账户。", "No matching accounts."),
     "enrol.title": ("绑定动态口令", "Two-factor enrolment"),
-    "enrol.hint": ("请用户使用身份验证器App（如微信小程序“腾讯身份验证器”、Google Authenticator）扫描二维码，"
-                   "或手工输入密钥。此密钥只显示这一次。",
+    "enrol.hint": (("请用户使用身份验证器App（如微信小程序“腾讯身份验证器”、Google Authenticator）扫描二维码，"
+                    "或手工输入密钥。此密钥只显示这一次。"),
                    "The user scans the QR code with an authenticator app, or types the secret. It is shown only once."),
     "enrol.secret": ("密钥", "Secret"),
     "enrol.none": ("企业用户无需动态口令。", "Enterprise accounts do not need a second factor."),
@@ -107,6 +107,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "audit.broken": ("审计链被破坏：第{id}条记录异常（{problem}）。", "Chain broken at row {id} ({problem})."),
     "audit.retention": ("审计日志保存不少于180天。", "Audit records are kept at least 180 days."),
     "any": ("全部", "Any"),
+    "action.login.success": ("登录成功", "Signed in"),
+    "action.login.password_ok": ("密码验证通过", "Password accepted"),
+    "action.login.failure": ("登录失败", "Sign-in failed"),
+    "action.login.totp_failure": ("动态口令错误", "Wrong 2FA code"),
+    "action.login.locked": ("锁定期内尝试登录", "Attempt while locked"),
+    "action.logout": ("退出登录", "Signed out"),
+    "action.user.create": ("新建账户", "Account created"),
+    "action.user.update": ("修改账户", "Account changed"),
+    "action.user.disable": ("停用账户", "Account disabled"),
+    "action.user.enable": ("启用账户", "Account enabled"),
+    "action.user.reset_password": ("重置密码", "Password reset"),
+    "action.user.reset_totp": ("重置动态口令", "2FA reset"),
+    "action.audit.export": ("导出审计日志", "Audit exported"),
+    "action.audit.purge": ("清理过期审计日志", "Old audit rows purged"),
     "page.prev": ("上一页", "Previous"),
     "page.next": ("下一页", "Next"),
     "page.of": ("第{page}/{pages}页", "Page {page} of {pages}"),
@@ -115,6 +129,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error.csrf": ("请求校验失败（页面可能已过期），请刷新后重试。", "Request check failed (stale page); reload and retry."),
     "back": ("返回", "Back"),
 }
+
+
+def action_label(action: str, lang: str = DEFAULT_LANG) -> str:
+    """A readable name for an audit action code; codes other modules add show as themselves."""
+    key = "action." + action
+    return translate(key, lang) if key in MESSAGES else action
 
 
 def pick_lang(cookie_value: str | None) -> str:

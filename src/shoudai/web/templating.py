@@ -15,7 +15,7 @@ from shoudai.accounts import roles
 from shoudai.accounts.scope import Scope
 from shoudai.audit.service import utc
 from shoudai.web.deps import CSRF_COOKIE, lang_of
-from shoudai.web.i18n import translate
+from shoudai.web.i18n import action_label, translate
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -27,7 +27,7 @@ def _division_names() -> dict[str, str]:
         from shoudai.reference.loaders import division_names
 
         return division_names()
-    except Exception:  # reference data missing or broken: show codes rather than fail a page
+    except (OSError, KeyError, ValueError, ImportError):  # reference data missing/broken: show codes, not a 500
         return {}
 
 
@@ -37,7 +37,7 @@ def _bank_names() -> dict[str, str]:
         from shoudai.reference.loaders import banks
 
         return {b.code: b.short_name or b.name for b in banks()}
-    except Exception:
+    except (OSError, KeyError, ValueError, ImportError):
         return {}
 
 
@@ -81,6 +81,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
         "_": lambda key, **kw: translate(key, lang, **kw),
         "cu": cu,
         "role_label": (lambda r: roles.label(r, lang)),
+        "action_label": (lambda a: action_label(a, lang)),
         "scope_text": describe_scope(cu.scope, lang) if cu else "",
         "csrf_token": getattr(request.state, "csrf_token", ""),
         "local_time": local_time,

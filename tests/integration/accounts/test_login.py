@@ -126,7 +126,7 @@ def test_disabled_user_cannot_log_in_and_loses_session(session, make_user):
 
 
 def test_logout_ends_session(session, make_user):
-    user, secret = make_user()
+    _, secret = make_user()
     _, r = full_login(session, "zhang", secret)
     row, who = sessions.resolve(session, r.token, now=T0)
     logout(session, row, who, now=T0, source=IP)

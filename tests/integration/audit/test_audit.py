@@ -1,6 +1,7 @@
 """The audit trail: hash chain verification catches edits and deletions; the database refuses changes; 180-day purge."""
 
 import io
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -46,7 +47,7 @@ def test_chain_verifies(session):
     report = verify_chain(session)
     assert report.ok and report.checked == 5 and report.anchor == "0" * 64
     rows = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
-    assert all(b.prev_hash == a.row_hash for a, b in zip(rows, rows[1:]))
+    assert all(b.prev_hash == a.row_hash for a, b in itertools.pairwise(rows))
     assert report.head_hash == rows[-1].row_hash
 
 

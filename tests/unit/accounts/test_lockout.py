@@ -7,8 +7,8 @@ from shoudai.accounts.lockout import LockoutPolicy, ThrottleState, after_failure
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
 
-def fail_n(n, start=T0, step=timedelta(seconds=10), state=ThrottleState()):
-    t = start
+def fail_n(n, start=T0, step=timedelta(seconds=10)):
+    t, state = start, ThrottleState()
     for _ in range(n):
         state = after_failure(state, t)
         t += step
@@ -36,7 +36,7 @@ def test_failures_while_locked_do_not_extend_the_lock():
 
 
 def test_after_lock_expires_counting_starts_again():
-    state, last = fail_n(5)
+    state, _ = fail_n(5)
     later = state.locked_until + timedelta(seconds=1)
     state = after_failure(state, later)
     assert state.failures == 1 and lock_remaining(state, later) is None

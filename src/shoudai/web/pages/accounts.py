@@ -121,14 +121,18 @@ def edit_form(request: Request, cu: Admin, db: DB, user_id: int, msg: str = "", 
 @router.post("/{user_id}")
 def update(request: Request, cu: Admin, db: DB, now: Now, user_id: int, form: Fields) -> Response:
     """Save name, role, scope and (if given) phone."""
+    existing = db.get(User, user_id)
+    had_totp = bool(existing and existing.totp_secret_enc)
     try:
-        service.update_user(db, user_id, actor=cu.actor, display_name=form.display_name, role=form.role,
-                            scope=form.scope, phone=form.phone or None, keep_phone=not form.phone, now=now)
+        user = service.update_user(db, user_id, actor=cu.actor, display_name=form.display_name, role=form.role,
+                                   scope=form.scope, phone=form.phone or None, keep_phone=not form.phone, now=now)
     except AccountError as exc:
         user = db.get(User, user_id)
         ctx = {"u": user, "form": form, "errors": exc.errors, "masked_phone": "",
                "open_sessions": 0, **_choices(lang_of(request))}
         return render(request, "admin/user_form.html", ctx, status_code=422)
+    if not had_totp and user.totp_secret_enc:  # became staff: show the new second factor once
+        return _enrol_page(request, user, service.totp_secret_of(user))
     return RedirectResponse(f"/admin/users/{user_id}?msg=saved", status_code=303)
 
 
