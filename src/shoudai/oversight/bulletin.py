@@ -11,7 +11,14 @@ from sqlalchemy.orm import Session
 
 from shoudai.kit.calendar import SHANGHAI
 from shoudai.oversight.figures import competition_rank, pct
-from shoudai.oversight.lookups import UNKNOWN_UNIT, UNKNOWN_UNIT_NAME, bank_names, city_name, list_sizes_by_unit, unit_names
+from shoudai.oversight.lookups import (
+    UNKNOWN_UNIT,
+    UNKNOWN_UNIT_NAME,
+    bank_names,
+    city_name,
+    list_sizes_by_unit,
+    unit_names,
+)
 from shoudai.oversight.models import FirstLoan, Programme
 from shoudai.oversight.reports.service import period_of
 from shoudai.oversight.sla import SlaFigure, sla_figures
@@ -186,7 +193,7 @@ def bulletin_notes(programme: Programme | None) -> list[str]:
         "当月、本年、累计分别按发放日期所在月份统计；金额单位为万元，户数单位为户。",
         "目标完成率 = 本年累计 ÷ 本年目标；目标按两张名单户数分解至各县（市、区），由市级管理员确认或调整。",
         "县区名单转化率 = 累计名单内转化户数 ÷ 当年名单户数；银行名单转化率 = 累计名单内首贷户数 ÷ 该行累计首贷户数。",
-        "“211”按时率：本月推送且答复时限已到的需求中，按时答复且受理、审批均未超时的占比；答复用时为推送至答复的小时数中位数。"
-        "无对接数据的显示“无数据”。",
+        ("“211”按时率：本月推送且答复时限已到的需求中，按时答复且受理、审批均未超时的占比；答复用时为推送至答复的小时数中位数。"
+         "无对接数据的显示“无数据”。"),
         "排名依据：本年户数目标完成率，其次本年累计户数、金额；未设目标的按本年累计户数排名。",
     ]

@@ -80,10 +80,10 @@ def update_programme(session: Session, programme_id: int, *, actor: Actor | str,
     who, now = require_admin(actor, "修改首贷专项行动"), now_utc(now)
     p = _programme(session, programme_id)
     before = {k: str(getattr(p, k)) for k in changes}
-    for key in changes:
+    for key, new in changes.items():
         if key not in ("name", "starts_on", "ends_on", "households_target", "amount_target_fen"):
             raise OversightError(f"不能修改的字段：{key}")
-        setattr(p, key, changes[key])
+        setattr(p, key, new)
     _check_programme(p.starts_on, p.ends_on, p.households_target, p.amount_target_fen)
     p.updated_by, p.updated_at = who.username, now
     split = split_over_years(p.starts_on, p.ends_on, p.households_target, p.amount_target_fen)

@@ -73,8 +73,8 @@ def test_files(bulletin, tmp_path):
     assert ws["C3"].value == "当月新增" and ws["C4"].value == "户数" and ws["D4"].value == "金额"
     rows = {r[1]: r for r in ws.iter_rows(min_row=5, values_only=True)}
     hq = rows["红旗区"]
-    assert hq[0] == 2 and hq[2] == 1 and Decimal(str(round(hq[3], 6))) == Decimal("50")
-    assert Decimal(str(round(hq[7], 6))) == Decimal("100") and hq[10] == pytest.approx(0.20) and hq[14] == pytest.approx(1.0)
+    assert hq[0] == 2 and hq[2] == 1 and Decimal(str(round(hq[3], 6))) == Decimal(50)
+    assert Decimal(str(round(hq[7], 6))) == Decimal(100) and hq[10] == pytest.approx(0.20) and hq[14] == pytest.approx(1.0)
     assert rows["卫辉市"][-2] == "无数据" and rows["卫辉市"][0] == 1
     assert Decimal(str(round(rows["合计"][7], 6))) == Decimal("120.5")
     assert ws.cell(5, 4).number_format == "#,##0.00" and ws.cell(5, 11).number_format == "0.00%"

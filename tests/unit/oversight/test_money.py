@@ -7,7 +7,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shoudai.oversight.money import (
-    MoneyError, fen_to_wan, largest_remainder, percent_to_e4, round_half_up, wan_text, wan_to_fen, yuan_to_fen,
+    MoneyError,
+    fen_to_wan,
+    largest_remainder,
+    percent_to_e4,
+    round_half_up,
+    wan_text,
+    wan_to_fen,
+    yuan_to_fen,
 )
 
 

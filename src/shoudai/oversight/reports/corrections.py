@@ -13,7 +13,7 @@ from shoudai.oversight.actors import audit, now_utc, require_admin
 from shoudai.oversight.errors import OversightError
 from shoudai.oversight.models import FirstLoan, LoanCorrection, MonthClose
 from shoudai.oversight.reports.register import refresh_borrowers
-from shoudai.oversight.reports.service import _context, check_row_or_raise, snapshot, upsert, period_of
+from shoudai.oversight.reports.service import _context, check_row_or_raise, period_of, snapshot, upsert
 
 
 def close_month(session: Session, period: str, *, actor: Actor | str, now: datetime | None = None) -> MonthClose:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from datetime import date, datetime, time
+from datetime import date, datetime
 from pathlib import Path
 
 from shoudai.oversight.reports.spec import COLUMNS, Problem, match_headers
@@ -40,7 +40,7 @@ def _is_excel(data: bytes) -> bool:
 def _cell(value: object) -> object:
     """Excel cells as the checker expects them: dates as date, whole floats as text without '.0'."""
     if isinstance(value, datetime):
-        return value.date() if value.time() == time() else value.date()
+        return value.date()
     if isinstance(value, date):
         return value
     if isinstance(value, float):

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shoudai.audit.actor import Actor
+from shoudai.kit.calendar import SHANGHAI
 from shoudai.kit.crypto import blind_index, encrypt_field
 from shoudai.kit.masking import mask_id_number
 from shoudai.oversight.actors import as_actor, audit, now_utc
@@ -21,7 +22,6 @@ from shoudai.oversight.reports.reader import UnusableFile, read_rows
 from shoudai.oversight.reports.register import refresh_borrowers
 from shoudai.oversight.reports.spec import LoanRow, Problem, RowContext, check_row
 from shoudai.reference.loaders import division_code_map
-from shoudai.kit.calendar import SHANGHAI
 
 # The fields a re-sent contract may change; comparing them tells an update from an identical re-send.
 FIELDS = ("borrower_key", "borrower_uscc", "borrower_name", "county_code", "disbursed_on", "period", "amount_fen",

@@ -9,7 +9,7 @@ from decimal import Decimal
 from shoudai.kit.codes import normalise_resident_id, resident_id_problem, uscc_problem
 from shoudai.kit.dates import parse_date
 from shoudai.kit.text import compact, squeeze
-from shoudai.oversight.money import MoneyError, to_decimal, percent_to_e4, wan_to_fen
+from shoudai.oversight.money import MoneyError, percent_to_e4, to_decimal, wan_to_fen
 
 
 @dataclass(frozen=True)
