@@ -48,6 +48,7 @@ def bulletin(
     from shoudai.oversight.bulletin_export import write_bulletin
 
     _ready()
+    _ensure_targets(month)
     t0 = time.perf_counter()
     try:
         with session_scope() as session:
@@ -62,6 +63,22 @@ def bulletin(
     for kind, p in paths.items():
         typer.echo(f"  {kind:10s} {p}")
     typer.echo(f"数据 figures {t1 - t0:.2f}s，文件 files {t2 - t1:.2f}s")
+
+
+def _ensure_targets(month: str) -> None:
+    """A new user's first bulletin: the seed's programme, and the year's targets split by list size, if missing."""
+    from shoudai.oversight.reports.service import period_of
+    from shoudai.oversight.targets import compute_targets, ensure_default_programme, targets
+
+    try:
+        year = int(period_of(month)[:4])
+    except OversightError:
+        return  # the bulletin itself reports the bad month
+    with session_scope() as session:
+        p = ensure_default_programme(session, actor=_actor(None))
+        if p.starts_on.year <= year <= p.ends_on.year and not targets(session, p.id, year, "unit"):
+            compute_targets(session, p.id, year, actor=_actor(None))
+            typer.echo(f"已按名单户数分解{year}年目标（可用 shoudai oversight targets 查看） targets computed")
 
 
 @app.command("import-report")
