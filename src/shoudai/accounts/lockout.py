@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from shoudai.accounts.models import LoginThrottle
-from shoudai.audit.service import utc
+from shoudai.audit.service import hold_sqlite_write_lock, utc
 
 
 @dataclass(frozen=True)
@@ -66,13 +67,7 @@ def _key(username: str, source: str | None) -> tuple[str, str]:
 def load(session: Session, username: str, source: str | None) -> ThrottleState:
     """The stored state for (username, source)."""
     row = session.get(LoginThrottle, _key(username, source))
-    if row is None:
-        return ThrottleState()
-    return ThrottleState(
-        row.failures,
-        row.first_failure_at and utc(row.first_failure_at),
-        row.locked_until and utc(row.locked_until),
-    )
+    return ThrottleState() if row is None else _state(row)
 
 
 def register_failure(
@@ -80,12 +75,37 @@ def register_failure(
 ) -> ThrottleState:
     """Count one failure for (username, source) and store the new state."""
     name, src = _key(username, source)
-    new = after_failure(load(session, name, src), now, policy)
-    row = session.get(LoginThrottle, (name, src)) or LoginThrottle(username=name, source=src)
+    row = _locked_row(session, name, src)
+    new = after_failure(_state(row), now, policy)
     row.failures, row.first_failure_at, row.locked_until = new.failures, new.first_failure_at, new.locked_until
-    session.add(row)
     session.flush()
     return new
+
+
+def _locked_row(session: Session, name: str, src: str) -> LoginThrottle:
+    """The throttle row, created if missing and locked, so parallel failures are all counted."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            pg_insert(LoginThrottle).values(username=name, source=src, failures=0).on_conflict_do_nothing()
+        )
+        return session.scalars(
+            select(LoginThrottle).where(LoginThrottle.username == name, LoginThrottle.source == src)
+            .with_for_update().execution_options(populate_existing=True)
+        ).one()
+    hold_sqlite_write_lock(session)
+    row = session.get(LoginThrottle, (name, src), populate_existing=True)
+    if row is None:
+        row = LoginThrottle(username=name, source=src, failures=0)
+        session.add(row)
+    return row
+
+
+def _state(row: LoginThrottle) -> ThrottleState:
+    return ThrottleState(
+        row.failures or 0,
+        row.first_failure_at and utc(row.first_failure_at),
+        row.locked_until and utc(row.locked_until),
+    )
 
 
 def clear(session: Session, username: str, source: str | None) -> None:

@@ -48,11 +48,27 @@ def row_digest(ev: AuditEvent) -> str:
     return hashlib.sha256(f"{ev.prev_hash}|{content}".encode()).hexdigest()
 
 
+def hold_sqlite_write_lock(session: Session) -> None:
+    """On SQLite, make this transaction hold the database write lock before a read-then-write.
+
+    The sqlite3 driver only opens a transaction at the first INSERT/UPDATE/DELETE, so earlier SELECTs see other
+    writers' commits; if no write has happened yet, BEGIN IMMEDIATE takes the lock now (others wait, busy timeout).
+    """
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        return
+    driver = conn.connection.driver_connection
+    if not driver.in_transaction:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def _lock_chain(session: Session) -> None:
-    # PostgreSQL: serialise appenders until commit, so each row sees its true predecessor. SQLite already
-    # serialises writers; on either engine the unique prev_hash turns a lost race into an error, never a fork.
+    # Serialise appenders until commit, so each row sees its true predecessor; should anything slip through,
+    # the unique prev_hash turns a lost race into an error, never a fork.
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
+    else:
+        hold_sqlite_write_lock(session)
 
 
 def record(
