@@ -181,12 +181,12 @@ def worker(
             try:
                 with session_scope() as s:
                     sweep.run_sweep(s, actor="system:sweep", now=datetime.now(UTC))
-            except Exception:  # noqa: BLE001 - a failed sweep is retried next round; the worker keeps delivering
+            except Exception:
                 logging.getLogger("shoudai.sweep").exception("sweep failed")
             last_sweep = time.monotonic()
         try:
             stats = outbox_worker.run_once(engine, senders)
-        except Exception:  # noqa: BLE001 - e.g. the database restarting
+        except Exception:
             logging.getLogger("shoudai.outbox").exception("outbox pass failed")
             stats = outbox_worker.RunStats()
         if stats.claimed == 0:

@@ -12,7 +12,7 @@ from shoudai.kit.calendar import WorkCalendar
 from shoudai.lending import notify, routing, sla
 from shoudai.lending.common import Actorish, LendingError, NotFound, dumps, loads_list, now_utc, record_event
 from shoudai.lending.models import Need, NeedBank
-from shoudai.lending.service import CLOSED, OPEN, refresh_status, tracks_of  # noqa: F401
+from shoudai.lending.service import CLOSED, OPEN, refresh_status, tracks_of
 from shoudai.lending.tracks import new_row, to_track, write_track
 from shoudai.reference.calendar_store import load_calendar
 

@@ -13,7 +13,7 @@ from shoudai.reference.loaders import banks
 
 GUARANTEES = {"credit": "信用", "mortgage": "抵押", "pledge": "质押", "guarantee": "保证/担保公司", "other": "其他"}
 KINDS = {"first_loan": "首次贷款", "renewal": "续贷"}
-MAX_AMOUNT_WAN = Decimal("10000")  # 1 亿元: above this it is not a small/micro first loan
+MAX_AMOUNT_WAN = Decimal(10000)  # 1 亿元: above this it is not a small/micro first loan
 CONSENT_PURPOSE = "办理融资对接（初步意向、授信、受理、审批、放款）"
 CONSENT_DATA = "企业名称、统一社会信用代码、所在区县、融资金额、期限、用途、担保方式、联系人姓名及手机号"
 

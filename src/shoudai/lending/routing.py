@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from shoudai.reference.loaders import Bank, banks, division_names
 
-POSTAL_LIMIT_WAN = Decimal("300")
+POSTAL_LIMIT_WAN = Decimal(300)
 MAX_BANKS = 3
 RECOMMENDABLE = ("rural_commercial", "large_state", "city_commercial", "joint_stock")
 

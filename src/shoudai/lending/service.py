@@ -14,8 +14,17 @@ from shoudai.kit.calendar import WorkCalendar
 from shoudai.kit.crypto import encrypt_field
 from shoudai.lending import identity, notify, routing, sla
 from shoudai.lending.channels import get_channel
-from shoudai.lending.common import (Actorish, LendingError, NotFound, actor_name, dumps, loads_list, now_utc,
-                                    record_event, utc)
+from shoudai.lending.common import (
+    Actorish,
+    LendingError,
+    NotFound,
+    actor_name,
+    dumps,
+    loads_list,
+    now_utc,
+    record_event,
+    utc,
+)
 from shoudai.lending.forms import CONSENT_DATA, CONSENT_PURPOSE, NeedForm, clean
 from shoudai.lending.models import Channel, Need, NeedBank
 from shoudai.lending.ratelimit import Limit, RateLimiter

@@ -126,7 +126,7 @@ def recompute_provisional(session: Session, *, now: datetime, actor: Actorish, c
     now = now_utc(now)
     changed = 0
     for clock in sla.CLOCKS:
-        due_col, prov_col = DUE_COLUMNS[clock]
+        prov_col = DUE_COLUMNS[clock][1]
         rows = session.scalars(select(NeedBank).where(NeedBank.stage == sla.STAGE_OF_CLOCK[clock],
                                                       getattr(NeedBank, prov_col).is_(True)))
         for row in rows:

@@ -120,7 +120,7 @@ def run_forever(engine: Engine, senders: Mapping[str, Sender], *, stop: threadin
     while not stop.is_set():
         try:
             stats = run_once(engine, senders, **kwargs)
-        except Exception:  # noqa: BLE001 - e.g. the database restarting: wait and try again
+        except Exception:
             log.exception("outbox pass failed")
             stats = RunStats()
         if stats.claimed == 0:

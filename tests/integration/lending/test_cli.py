@@ -1,6 +1,5 @@
 """`shoudai lending …` end to end on a fresh database."""
 
-import json
 
 from typer.testing import CliRunner
 

@@ -10,7 +10,7 @@ from shoudai.kit.crypto import decrypt_field
 from shoudai.lending import identity, service, sla
 from shoudai.lending.common import LendingError
 from shoudai.lending.forms import FormError
-from shoudai.lending.models import Need, NeedBank, NeedEvent
+from shoudai.lending.models import Need, NeedEvent
 from shoudai.outbox.models import OutboxMessage
 
 

@@ -1,7 +1,7 @@
 """The deadline sweep on a real database: breaches, escalation, due-soon warnings, provisional recomputes."""
 
 import json
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import func, select
 

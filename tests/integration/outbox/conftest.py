@@ -33,7 +33,7 @@ def fake_server() -> Iterator[FakeServer]:
     gate = threading.Event()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - the stdlib's name
+        def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             state.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
             if state.delay:

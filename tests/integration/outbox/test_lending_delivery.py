@@ -20,7 +20,7 @@ SECRETS = {"HXRCB": "hxrcb-secret-0123456789", "PSBC": "psbc-secret-0123456789"}
 def test_push_then_worker_delivers_signed_webhooks_and_sms(engine, fake_server, tmp_path):
     code = "92410782MA0000001" + stdnum_uscc.calc_check_digit("92410782MA0000001")
     record = identity.RegistryRecord(code, "辉县市测试商行", "410782", "individual", "个体工商户", "王*")
-    registry = lambda s, u: record if u == code else None  # noqa: E731
+    registry = lambda s, u: record if u == code else None
     with Session(engine) as s, s.begin():
         ch = channels.create_channel(s, code="hx-tax", name="辉县税务", kind="tax_hall", actor="t", now=AT)
         for bank, secret in SECRETS.items():

@@ -9,8 +9,15 @@ from sqlalchemy.orm import Session
 
 from shoudai.outbox import service, worker
 from shoudai.outbox.models import DEAD, PENDING, SENT, OutboxMessage
-from shoudai.outbox.webhook import (MESSAGE_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, Endpoint, WebhookSender,
-                                    sign, verify)
+from shoudai.outbox.webhook import (
+    MESSAGE_ID_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    Endpoint,
+    WebhookSender,
+    sign,
+    verify,
+)
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 SECRET = "bank-secret-1"

@@ -110,7 +110,7 @@ def test_breached_clock_is_a_fact_of_stage_deadline_and_now():
 
 EVENTS = [sla.Answer(("提供纳税证明",)), sla.Decline("other"), sla.MarkConditionsMet(), sla.ClaimConditionsMet(),
           sla.ConfirmClaim(), sla.RejectClaim(), sla.Accept(), sla.Approve(),
-          sla.Disburse(Decimal("10"), date(2026, 1, 1), "C1"), sla.Withdraw(), sla.Reroute()]
+          sla.Disburse(Decimal(10), date(2026, 1, 1), "C1"), sla.Withdraw(), sla.Reroute()]
 # The stage each clock must have been started in; a clock can start only by entering that stage.
 ORDER = {sla.PUSHED: 0, sla.INTENT: 1, sla.CLAIMED: 1, sla.CONDITIONS_MET: 2, sla.ACCEPTED: 3, sla.APPROVED: 4}
 
