@@ -223,7 +223,7 @@ def _guarded(job: _Job, spec: tuple[int, int, int, int], ticket: int) -> _Output
 
 
 def _with_duplicates(order: np.ndarray, dup: np.ndarray) -> np.ndarray:
-    """Each row once, the marked ones twice in a row (an exact duplicate as a double export leaves it)."""
+    """Each row of `order` once, those marked in `dup` (indexed by row) twice in a row, as a double export leaves them."""
     return np.repeat(order, 1 + dup[order].astype(np.int64))
 
 
@@ -250,26 +250,32 @@ def _batch(job: _Job, spec: tuple[int, int, int, int], ticket: int) -> _Output:
     t = Tally()
     data, rows = {}, {}
 
+    # Rows in file order, exact duplicates included, so each file's rows are rendered once and never re-ordered.
     present = np.flatnonzero(~e.gone)
-    cols, est = job.render.registry(e, present)
-    order = _with_duplicates(np.arange(len(present)), e.m_dup[present, 0])
-    data["registry"], rows["registry"] = csv_lines(cols, order, "\n"), len(order)
+    order = _with_duplicates(present, e.m_dup[:, 0])
     sheet_cols = None
     if job.xlsx:
-        sheet_cols = [c.take(order) for c in cols[:7]] + [est[order]] + [c.take(order) for c in cols[8:]]
+        cols, est = job.render.registry(e, order)
+        data["registry"] = csv_lines(cols, "\n")
+        sheet_cols = cols[:7] + [est] + cols[8:]
+    else:
+        data["registry"] = csv_lines(job.render.registry(e, order, "\n")[0])
+    rows["registry"] = len(order)
     t.add("registry.duplicate_rows", len(order) - len(present))
 
     tax_rows = np.flatnonzero(e.tax)
-    order = _with_duplicates(rng.permutation(len(tax_rows)), e.m_dup[tax_rows, 1])
-    lines = csv_lines(job.render.tax(e, tax_rows), order, "\r\n")
+    order = _with_duplicates(tax_rows[rng.permutation(len(tax_rows))], e.m_dup[:, 1])
+    lines = csv_lines(job.render.tax(e, order, "\r\n"))
     data["tax"], rows["tax"] = bytes(lines).decode("utf-8").encode("gb18030"), len(order)
     t.add("tax.duplicate_rows", len(order) - len(tax_rows))
 
     code_rows = np.flatnonzero(~e.gone & e.code_row & ~e.legacy)
     person_rows = np.flatnonzero(~e.gone & e.person_row)
     both = np.concatenate([code_rows, person_rows])
-    order = _with_duplicates(rng.permutation(len(both)), e.m_dup[both, 2])
-    data["credit"] = csv_lines(job.render.credit(e, code_rows, person_rows), order, "\n")
+    by_person = np.concatenate([np.zeros(len(code_rows), bool), np.ones(len(person_rows), bool)])
+    shuffled = rng.permutation(len(both))
+    order = _with_duplicates(shuffled, e.m_dup[both, 2])
+    data["credit"] = csv_lines(job.render.credit(e, both[order], by_person[order], "\n"))
     rows["credit"] = len(order)
     t.add("credit.duplicate_rows", len(order) - len(both))
     _count_truth(e, now, before, generation, job.city, t)

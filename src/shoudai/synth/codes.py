@@ -18,6 +18,8 @@ USCC_VALUE[ALPHABET_U8] = np.arange(31)
 ORG_VALUE = np.full(256, -1, dtype=np.int64)
 ORG_VALUE[np.frombuffer(b"0123456789", np.uint8)] = np.arange(10)
 ORG_VALUE[np.arange(65, 91)] = np.arange(10, 36)
+DIGIT_VALUE = np.zeros(256, dtype=np.int64)
+DIGIT_VALUE[48:58] = np.arange(10)
 
 
 def digits(values: np.ndarray, width: int) -> np.ndarray:
@@ -49,23 +51,29 @@ def affine(index: np.ndarray, modulus: int, mult: int, add: int) -> np.ndarray:
     return (np.asarray(index, dtype=np.int64) % modulus * mult + add) % modulus
 
 
+def _weighted_sum(values: np.ndarray, body: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    # Column by column in int32: several times faster than one (n, w) int64 product.
+    table = values.astype(np.int32)
+    total = np.zeros(body.shape[0], dtype=np.int32)
+    for j, w in enumerate(weights):
+        total += table[body[:, j]] * np.int32(w)
+    return total
+
+
 def org_check(body: np.ndarray) -> np.ndarray:
     """GB 11714 check character for (n, 8) organisation-code bodies."""
-    s = (ORG_VALUE[body] * ORG_WEIGHTS).sum(axis=1)
-    c = 11 - s % 11
+    c = 11 - _weighted_sum(ORG_VALUE, body, ORG_WEIGHTS) % 11
     return np.where(c == 10, ord("X"), np.where(c == 11, ord("0"), c + 48)).astype(np.uint8)
 
 
 def uscc_check(body: np.ndarray) -> np.ndarray:
     """GB 32100 check character for (n, 17) code bodies."""
-    s = (USCC_VALUE[body] * USCC_WEIGHTS).sum(axis=1)
-    return ALPHABET_U8[(31 - s % 31) % 31]
+    return ALPHABET_U8[(31 - _weighted_sum(USCC_VALUE, body, USCC_WEIGHTS) % 31) % 31]
 
 
 def id_check(body: np.ndarray) -> np.ndarray:
     """GB 11643 check character for (n, 17) resident-ID bodies."""
-    s = ((body.astype(np.int64) - 48) * ID_WEIGHTS).sum(axis=1)
-    return ID_CHECK[s % 11]
+    return ID_CHECK[_weighted_sum(DIGIT_VALUE, body, ID_WEIGHTS) % 11]
 
 
 def regno_check(body: np.ndarray) -> np.ndarray:
@@ -148,9 +156,13 @@ def money_strings(cents: np.ndarray) -> pa.StringArray:
     return strings(mat, nd, width + 1 - nd)
 
 
+_ALPHABET_STR = USCC_ALPHABET.decode()
+_VALUE_OF = {c: i for i, c in enumerate(_ALPHABET_STR)}
+
+
 def valid_uscc(code: str) -> bool:
     """Scalar GB 32100 check (for tests and callers outside the generator)."""
-    if len(code) != 18 or any(c not in USCC_ALPHABET.decode() for c in code):
+    if len(code) != 18 or any(c not in _VALUE_OF for c in code):
         return False
-    body = np.frombuffer(code[:17].encode(), np.uint8)[None, :]
-    return chr(uscc_check(body)[0]) == code[17]
+    total = sum(_VALUE_OF[c] * int(w) for c, w in zip(code[:17], USCC_WEIGHTS, strict=True))
+    return _ALPHABET_STR[(31 - total % 31) % 31] == code[17]

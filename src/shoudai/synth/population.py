@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -36,28 +37,24 @@ class City:
     unit_codes: tuple[str, ...]
     unit_names: tuple[str, ...]
     unit_kinds: tuple[str, ...]
-    unit_weights: np.ndarray
+    unit_weights: tuple[float, ...]
     industry_codes: tuple[str, ...]  # with the section letter, e.g. C1713
-    industry_p: tuple[np.ndarray, np.ndarray, np.ndarray]  # cumulative, per kind
+    industry_weights: tuple[tuple[float, ...], ...]  # per kind
     id_areas: tuple[str, ...]  # area codes resident IDs may carry
 
     @classmethod
     def load(cls) -> City:
         units = reporting_units()
-        weights = np.array([u.weight for u in units], dtype=np.float64)
         ind_codes = tuple(f"{section_of_division(int(c[:2]))}{c}" for c, *_ in vocab.INDUSTRIES)
-        cums = []
-        for k in range(3):
-            w = np.array([row[1 + k] for row in vocab.INDUSTRIES], dtype=np.float64)
-            cums.append(np.cumsum(w / w.sum()))
+        ind_weights = tuple(tuple(float(row[1 + k]) for row in vocab.INDUSTRIES) for k in range(3))
         areas = tuple(dict.fromkeys([*(u.code for u in units), CHANGYUAN_OLD, *vocab.OTHER_AREAS]))
         return cls(
             tuple(u.code for u in units),
             tuple(u.name for u in units),
             tuple(u.kind for u in units),
-            np.cumsum(weights / weights.sum()),
+            tuple(u.weight for u in units),
             ind_codes,
-            tuple(cums),
+            ind_weights,
             areas,
         )
 
@@ -105,9 +102,27 @@ class PersonCounter:
         return rank
 
 
-def _pick(rng: np.random.Generator, cum: np.ndarray | tuple, n: int) -> np.ndarray:
-    cum = np.cumsum(np.asarray(cum, dtype=np.float64))
-    return np.minimum(np.searchsorted(cum / cum[-1], rng.random(n), side="right"), len(cum) - 1)
+LUT_BITS = 16
+
+
+@lru_cache(maxsize=256)
+def _lut(weights: tuple[float, ...]) -> np.ndarray:
+    """Category per 16-bit draw: sampling by table look-up is much faster than a binary search per draw."""
+    cum = np.cumsum(np.asarray(weights, dtype=np.float64))
+    mids = (np.arange(1 << LUT_BITS) + 0.5) / (1 << LUT_BITS)
+    return np.searchsorted(cum / cum[-1], mids, side="right").clip(0, len(weights) - 1).astype(np.int16)
+
+
+def _pick(rng: np.random.Generator, weights, n: int) -> np.ndarray:
+    """n draws of a category index with the given relative weights (resolution 1/65536)."""
+    return _lut(tuple(float(w) for w in weights))[rng.integers(0, 1 << LUT_BITS, n)].astype(np.int64)
+
+
+def _pick_by(rng: np.random.Generator, tables: list, group: np.ndarray) -> np.ndarray:
+    """One draw per row from the weights of the row's group (one shared 16-bit draw, one table per group)."""
+    u = rng.integers(0, 1 << LUT_BITS, len(group))
+    luts = np.stack([_lut(tuple(float(w) for w in t)) for t in tables])
+    return luts[group, u].astype(np.int64)
 
 
 def _dates_between(rng: np.random.Generator, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -137,15 +152,8 @@ class Entities:
         self.kind = _pick(rng, vocab.KIND_SHARE, n).astype(np.int8)
         ent_type = 1 + _pick(rng, vocab.ENTERPRISE_TYPE_SHARE, n)
         self.etype = np.where(self.kind == 0, 0, np.where(self.kind == 2, 6, ent_type)).astype(np.int8)
-        self.county = np.searchsorted(city.unit_weights, rng.random(n), side="right").clip(
-            0, len(city.unit_codes) - 1
-        )
-        u = rng.random(n)
-        ind = np.zeros(n, dtype=np.int64)
-        for k in range(3):
-            pick = np.searchsorted(city.industry_p[k], u, side="right").clip(0, len(city.industry_codes) - 1)
-            ind = np.where(self.kind == k, pick, ind)
-        self.industry = ind.astype(np.int16)
+        self.county = _pick(rng, city.unit_weights, n)
+        self.industry = _pick_by(rng, city.industry_weights, self.kind).astype(np.int16)
 
         # Establishment: older firms thin out exponentially; newborns of a later year register within that year.
         if newborn:
@@ -322,12 +330,7 @@ class Entities:
 
     # -- tax and credit draws ---------------------------------------------------------------------------------
     def _grades(self, rng: np.random.Generator) -> np.ndarray:
-        u = rng.random(self.n)
-        out = np.zeros(self.n, dtype=np.int8)
-        for k in range(3):
-            cum = np.cumsum(vocab.GRADE_SHARE[k])
-            out = np.where(self.kind == k, np.searchsorted(cum / cum[-1], u, side="right").clip(0, 5), out)
-        return out.astype(np.int8)
+        return _pick_by(rng, vocab.GRADE_SHARE, self.kind).astype(np.int8)
 
     def _figures(self, rng: np.random.Generator) -> None:
         n, kind = self.n, self.kind
@@ -355,14 +358,12 @@ class Entities:
         self.blank = r < blank  # revenue, employees, assets
 
     def _outcome(self, rng: np.random.Generator, person: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        shares = {0: (0.93, 0.005, 0.005, 0.06), 1: (0.78, 0.05, 0.12, 0.05), 2: (0.90, 0.02, 0.03, 0.05)}
-        u = rng.random(self.n)
-        pick = np.zeros(self.n, dtype=np.int64)
-        for k, s in shares.items():
-            if person:
-                s = (0.90, 0.0, 0.02, 0.08)
-            cum = np.cumsum(s)
-            pick = np.where(self.kind == k, np.searchsorted(cum / cum[-1], u, side="right").clip(0, 3), pick)
+        # loan only, discount only, both, neither (history of another kind, e.g. guarantees)
+        if person:
+            pick = _pick(rng, (0.90, 0.0, 0.02, 0.08), self.n)
+        else:
+            shares = ((0.93, 0.005, 0.005, 0.06), (0.78, 0.05, 0.12, 0.05), (0.90, 0.02, 0.03, 0.05))
+            pick = _pick_by(rng, shares, self.kind)
         loan = (pick == 0) | (pick == 2)
         disc = (pick == 1) | (pick == 2)
         return loan, disc
@@ -424,8 +425,8 @@ class Entities:
 
     def subset(self, rows: np.ndarray) -> Entities:
         """The same entities' view restricted to `rows` (every per-entity array indexed alike)."""
-        if len(rows) == self.n:
-            return self  # rows are always ascending, so all rows means the batch itself
+        if len(rows) == self.n and (rows == np.arange(self.n)).all():
+            return self
         out = object.__new__(Entities)
         for key, value in vars(self).items():
             if isinstance(value, np.ndarray) and value.shape[:1] == (self.n,):

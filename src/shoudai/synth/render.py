@@ -177,6 +177,7 @@ class Renderer:
         self.city, self.p = city, Pools.for_city(city)
         self.extract_date = extract_date
         self.legacy_county = len(city.unit_codes)
+        self._ended: dict = {}
 
     def names(self, e: Entities) -> tuple[pa.Array, pa.Array]:
         """(entity name, person name) without any stray spaces."""
@@ -213,7 +214,18 @@ class Renderer:
             pa.scalar("号"),
         )
 
-    def registry(self, e: Entities, rows: np.ndarray) -> tuple[list[pa.Array], np.ndarray]:
+    def _last(self, pool: pa.Array, idx: np.ndarray, line_end: str) -> pa.Array:
+        """A row's last column, with the line end already attached (saves a pass over whole lines)."""
+        if line_end:
+            key = (id(pool), line_end)
+            if key not in self._ended:
+                self._ended[key] = (pool, pc.binary_join_element_wise(pool, line_end, ""))
+            pool = self._ended[key][1]
+        return _take(pool, idx)
+
+    def registry(
+        self, e: Entities, rows: np.ndarray, line_end: str = ""
+    ) -> tuple[list[pa.Array], np.ndarray]:
         """Registry columns (REGISTRY_HEADER order) for the entities at `rows`; also the establishment days."""
         e = e.subset(rows)
         p, n = self.p, e.n
@@ -256,11 +268,11 @@ class Renderer:
             _take(p.county_codes, county),
             industry,
             self.address(e),
-            _take(p.registrar, e.county),
+            self._last(p.registrar, e.county, line_end),
         ]
         return cols, e.est
 
-    def tax(self, e: Entities, rows: np.ndarray) -> list[pa.Array]:
+    def tax(self, e: Entities, rows: np.ndarray, line_end: str = "") -> list[pa.Array]:
         """Tax columns (TAX_HEADER order) for the entities at `rows`."""
         e = e.subset(rows)
         p, n = self.p, e.n
@@ -290,30 +302,33 @@ class Renderer:
             _null_where(e.blank[:, 1], codes.number_strings(e.employees)),
             _null_where(e.blank[:, 2], codes.money_strings(e.assets)),
             paid,
-            _take(p.tax_office, e.county),
+            self._last(p.tax_office, e.county, line_end),
         ]
 
-    def credit(self, e: Entities, code_rows: np.ndarray, person_rows: np.ndarray) -> list[pa.Array]:
-        """Credit columns (CREDIT_HEADER order): first the code rows, then the person rows."""
+    def credit(
+        self, e: Entities, rows: np.ndarray, by_person: np.ndarray, line_end: str = ""
+    ) -> list[pa.Array]:
+        """Credit columns (CREDIT_HEADER order): the entity at each of `rows`, keyed by its code or its person."""
         p = self.p
-        c, q = e.subset(code_rows), e.subset(person_rows)
-        subject = pa.concat_arrays([codes.strings(c.uscc), codes.strings(q.person_id)])
-        kind = np.concatenate([np.zeros(c.n, np.int64), np.ones(q.n, np.int64)])
-        first = np.concatenate([c.code_first, q.person_first])
-        fmt = np.concatenate([(c.m_date + 1) % 3, (q.m_date + 2) % 3])
-        loan = np.concatenate([c.code_loan, q.person_loan]).astype(np.int64)
-        disc = np.concatenate([c.code_disc, q.person_disc]).astype(np.int64)
+        q = e.subset(rows)
+        person = by_person[:, None]
+        subject = codes.strings(np.where(person, q.person_id, q.uscc))
+        first = np.where(by_person, q.person_first, q.code_first)
+        fmt = (q.m_date + 1 + by_person) % 3
+        loan = np.where(by_person, q.person_loan, q.code_loan).astype(np.int64)
+        disc = np.where(by_person, q.person_disc, q.code_disc).astype(np.int64)
         return [
-            _take(p.id_types, kind),
+            _take(p.id_types, by_person.astype(np.int64)),
             subject,
             _null_where(first < 0, date_strings(np.maximum(first, 0), fmt)),
             _take(p.yes_no, loan),
-            _take(p.yes_no, disc),
+            self._last(p.yes_no, disc, line_end),
         ]
 
 
-def csv_lines(cols: list[pa.Array], order: np.ndarray, newline: str) -> memoryview:
-    """The rows at `order` (repeats allowed) as CSV text without quoting; values never hold commas or quotes."""
+def csv_lines(cols: list[pa.Array], newline: str = "") -> memoryview:
+    """Rows as CSV text without quoting (values never hold commas or quotes); `newline` unless the last column has it."""
     line = _join(*cols, sep=",")
-    line = _join(line, pa.scalar(newline)).take(pa.array(order.astype(np.int64)))
+    if newline:
+        line = _join(line, pa.scalar(newline))
     return codes.string_data(line)

@@ -1,8 +1,14 @@
 import json
 
+import typer
 from typer.testing import CliRunner
 
-from shoudai.cli import app
+from shoudai.cli import synth
+
+# The command exactly as the root CLI registers it, without importing every other command group.
+app = typer.Typer()
+app.command(name="synth")(synth.synth)
+app.command(name="other")(lambda: None)  # with two commands Typer keeps the `synth` sub-command name
 
 
 def test_shoudai_synth_writes_the_files_and_the_manifest(tmp_path):

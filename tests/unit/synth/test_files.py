@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
-from stdnum.cn import ric
 
 from shoudai.synth import codes, generate_city
 
@@ -113,7 +112,10 @@ def test_check_digits_are_valid_except_the_intended_few(city):
         pid = r[h["证件号码"]]
         if pid:
             ids += 1
-            assert ric.calc_check_digit(pid.upper()) == pid[-1].upper(), pid
+            total = sum(
+                int(c) * w for c, w in zip(pid, (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2))
+            )
+            assert "10X98765432"[total % 11] == pid[-1].upper(), pid
             dt.date(int(pid[6:10]), int(pid[10:12]), int(pid[12:14]))
     assert bad == city.manifest["registry"]["bad_check_digit_rows"]
     assert 0.001 < bad / codes_seen < 0.006
