@@ -20,6 +20,7 @@ from shoudai.oversight.lookups import (
     unit_names,
 )
 from shoudai.oversight.models import FirstLoan, Programme
+from shoudai.oversight.money import wan_text
 from shoudai.oversight.reports.service import period_of
 from shoudai.oversight.sla import SlaFigure, sla_figures
 from shoudai.oversight.targets import programme_for, targets
@@ -87,6 +88,21 @@ class Bulletin:
     @property
     def title(self) -> str:
         return f"{self.city}小微企业和个体工商户首贷拓展工作通报（{self.year}年{self.month}月）"
+
+    @property
+    def summary(self) -> str:
+        """The opening sentence an official would write above the tables."""
+        t = self.bank_total
+        text = (f"{self.year}年{self.month}月，全市新增首贷{t.month_households:,}户、{wan_text(t.month_amount_fen)}万元；"
+                f"本年累计{t.ytd_households:,}户、{wan_text(t.ytd_amount_fen)}万元")
+        if t.households_completion is not None:
+            text += f"，完成年度户数目标的{t.households_completion}%"
+        text += f"；专项行动以来累计{t.cum_households:,}户、{wan_text(t.cum_amount_fen)}万元"
+        if self.programme is not None:
+            p = self.programme
+            text += (f"，分别完成总目标（{p.households_target:,}户、{wan_text(p.amount_target_fen)}万元）的"
+                     f"{pct(t.cum_households, p.households_target)}%和{pct(t.cum_amount_fen, p.amount_target_fen)}%")
+        return text + "。"
 
 
 def month_bounds(period: str) -> tuple[date, date]:

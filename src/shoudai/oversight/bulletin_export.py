@@ -72,9 +72,9 @@ def write_bulletin(b: Bulletin, out_dir: Path, *, pdf: bool = True) -> dict[str,
     stem = f"首贷拓展工作通报_{b.period}"
     paths = {"xlsx": out_dir / f"{stem}.xlsx", "pdf": out_dir / f"{stem}.pdf",
              "by_county": out_dir / "by_county.csv", "by_bank": out_dir / "by_bank.csv"}
-    write_xlsx(paths["xlsx"], b.title, subtitle(b), t, b.notes)
+    write_xlsx(paths["xlsx"], b.title, subtitle(b), t, b.notes, b.summary)
     if pdf:
-        write_pdf(paths["pdf"], b.title, subtitle(b), t, b.notes)
+        write_pdf(paths["pdf"], b.title, subtitle(b), t, b.notes, b.summary)
     else:
         del paths["pdf"]
     write_csv(paths["by_county"], t[0])

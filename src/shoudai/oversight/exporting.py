@@ -91,7 +91,8 @@ def _groups(columns: Sequence[Col]) -> list[tuple[str, int, int]]:
     return runs
 
 
-def write_xlsx(path: Path, title: str, subtitle: str, tables: Sequence[Table], notes: Sequence[str]) -> None:
+def write_xlsx(path: Path, title: str, subtitle: str, tables: Sequence[Table], notes: Sequence[str],
+               lead: str | None = None) -> None:
     """A workbook with a sheet per table: merged title, units row, two-row header, borders, number formats,
     frozen panes, print set-up; and a notes sheet (说明)."""
     import xlsxwriter
@@ -150,10 +151,13 @@ def write_xlsx(path: Path, title: str, subtitle: str, tables: Sequence[Table], n
     f_note = wb.add_format({**base, "text_wrap": True})
     for i, note in enumerate(notes, start=1):
         ws.write(i + 1, 0, f"{i}. {note}", f_note)
+    if lead:
+        ws.write(len(notes) + 3, 0, lead, wb.add_format({**base, "text_wrap": True, "bold": True}))
     wb.close()
 
 
-def render_html(title: str, subtitle: str, tables: Sequence[Table], notes: Sequence[str]) -> str:
+def render_html(title: str, subtitle: str, tables: Sequence[Table], notes: Sequence[str],
+                lead: str | None = None) -> str:
     """The PDF's HTML: A4 landscape, CJK font, the same headings and figures as the workbook."""
     e = html.escape
     parts = [
@@ -165,9 +169,10 @@ def render_html(title: str, subtitle: str, tables: Sequence[Table], notes: Seque
         ".sub { text-align: right; margin-bottom: 6pt; } h2 { font-size: 11pt; margin: 10pt 0 4pt; }",
         "table { border-collapse: collapse; width: 100%; table-layout: fixed; } th, td { border: 0.6pt solid #333; padding: 2pt 3pt; }",
         "th { background: #DDEBF7; font-weight: bold; text-align: center; } td.n { text-align: right; } tr.total td { font-weight: bold; }",
-        "td.m { text-align: center; color: #777; } ol { padding-left: 14pt; } thead { display: table-header-group; }",
+        ".lead { font-size: 10pt; text-indent: 2em; margin: 0 0 6pt; } td.m { text-align: center; color: #777; } ol { padding-left: 14pt; } thead { display: table-header-group; }",
         "</style></head><body>",
         f"<h1>{e(title)}</h1><div class='sub'>{e(subtitle)}</div>",
+        f"<p class='lead'>{e(lead)}</p>" if lead else "",
     ]
     for t in tables:
         # Fixed layout with the workbook's column widths: WeasyPrint skips measuring every cell (halves the time).
@@ -196,8 +201,9 @@ def render_html(title: str, subtitle: str, tables: Sequence[Table], notes: Seque
     return "".join(parts)
 
 
-def write_pdf(path: Path, title: str, subtitle: str, tables: Sequence[Table], notes: Sequence[str]) -> None:
+def write_pdf(path: Path, title: str, subtitle: str, tables: Sequence[Table], notes: Sequence[str],
+              lead: str | None = None) -> None:
     """The PDF through WeasyPrint."""
     from weasyprint import HTML
 
-    HTML(string=render_html(title, subtitle, tables, notes)).write_pdf(str(path))
+    HTML(string=render_html(title, subtitle, tables, notes, lead)).write_pdf(str(path))

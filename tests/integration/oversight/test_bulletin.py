@@ -61,6 +61,9 @@ def test_figures_by_bank_and_totals(bulletin):
     assert (t.ytd_households, t.ytd_amount_fen, t.cum_households, t.cum_amount_fen) == (4, 100_500_000, 5, 120_500_000)
     assert bulletin.unit_total.cum_amount_fen == t.cum_amount_fen
     assert bulletin.title == "新乡市小微企业和个体工商户首贷拓展工作通报（2024年3月）"
+    assert bulletin.summary.startswith("2024年3月，全市新增首贷3户、70.50万元；本年累计4户、100.50万元")
+    # 5 of 20,000 households = 0.03 %; 120.5 of 2,000,000 万元 = 0.01 %
+    assert bulletin.summary.endswith("分别完成总目标（20,000户、2,000,000.00万元）的0.03%和0.01%。")
 
 
 def test_files(bulletin, tmp_path):
@@ -87,7 +90,7 @@ def test_files(bulletin, tmp_path):
     for heading in (bulletin.title, "一、各县（市、区）首贷拓展情况", "二、各金融机构首贷拓展情况", "说明", "红旗区",
                     "工商银行", "无数据"):
         assert heading in text, heading
-    assert "120.50" in text
+    assert "120.50" in text and "全市新增首贷3户" in text
 
     with open(paths["by_county"], encoding="utf-8-sig") as f:
         county = {r["县（市、区）"]: r for r in csv.DictReader(f)}
