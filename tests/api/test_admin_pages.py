@@ -158,3 +158,22 @@ def test_audit_page_names_actions_in_chinese(client, clock):
     login(client, "admin", clock)
     page = client.get("/admin/audit").text
     assert "登录成功" in page and "新建账户" in page and "系统" in page
+
+
+def test_reveal_phone_needs_purpose_and_is_audited(app, client, clock):
+    login(client, "admin", clock)
+    uid = user_id(app, "officer")
+    page = client.get(f"/admin/users/{uid}").text
+    assert re.search(r'data-testid="phone-masked">138\*{4}\d{4}<', page)
+    token = page_token(client, f"/admin/users/{uid}")
+    r = client.post(f"/admin/users/{uid}/reveal-phone", data={"purpose": "", "csrf_token": token},
+                    headers={"HX-Request": "true"})
+    assert "请填写查看用途" in r.text and "phone-full" not in r.text and "<html" not in r.text
+    r = client.post(f"/admin/users/{uid}/reveal-phone", data={"purpose": "核实客户经理身份", "csrf_token": token},
+                    headers={"HX-Request": "true"})
+    assert re.search(r'data-testid="phone-full">1380373\d{4}<', r.text)
+    assert "<html" in client.post(f"/admin/users/{uid}/reveal-phone",
+                                  data={"purpose": "无脚本时整页", "csrf_token": token}).text
+    with session_scope(app.state.engine) as s:
+        evs = s.scalars(select(AuditEvent).where(AuditEvent.action == "pii.reveal")).all()
+        assert len(evs) == 2 and evs[0].object_id == str(uid) and "核实客户经理身份" in evs[0].detail

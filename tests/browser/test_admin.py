@@ -32,6 +32,13 @@ def test_admin_creates_and_disables_an_account(new_page):
 
     admin.get_by_test_id("enrol-done").click()
     expect(admin.get_by_test_id("open-sessions")).to_have_text("1")
+    # The full phone needs a purpose; htmx swaps it in place (vendored htmx + CSRF token), and it is audited.
+    expect(admin.get_by_test_id("phone-masked")).to_have_text("137****1234")
+    edit_url = admin.url
+    admin.get_by_test_id("reveal-purpose").fill("核实新账户联系方式")
+    admin.get_by_test_id("reveal").click()
+    expect(admin.get_by_test_id("phone-full")).to_have_text("13700001234")
+    assert admin.url == edit_url
     admin.on("dialog", lambda d: d.accept())
     admin.get_by_test_id("disable").click()
     expect(admin.get_by_test_id("status")).to_have_text("已停用")
@@ -49,3 +56,6 @@ def test_admin_creates_and_disables_an_account(new_page):
     table = admin.get_by_test_id("audit-table")
     expect(table).to_contain_text("user.disable")
     expect(table).to_contain_text("user.create")
+    admin.fill("input[name=action]", "pii")
+    admin.click("button:has-text('查询')")
+    expect(table).to_contain_text("核实新账户联系方式")

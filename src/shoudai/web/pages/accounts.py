@@ -13,6 +13,7 @@ from shoudai.accounts import roles, service, sessions, totp
 from shoudai.accounts.models import User
 from shoudai.accounts.scope import ScopeSpec
 from shoudai.accounts.service import AccountError
+from shoudai.audit import pii
 from shoudai.kit.masking import mask_phone
 from shoudai.web.deps import DB, CurrentUser, Now, lang_of, require_roles
 from shoudai.web.i18n import translate
@@ -134,6 +135,25 @@ def update(request: Request, cu: Admin, db: DB, now: Now, user_id: int, form: Fi
     if not had_totp and user.totp_secret_enc:  # became staff: show the new second factor once
         return _enrol_page(request, user, service.totp_secret_of(user))
     return RedirectResponse(f"/admin/users/{user_id}?msg=saved", status_code=303)
+
+
+@router.post("/{user_id}/reveal-phone")
+def reveal_phone(request: Request, cu: Admin, db: DB, now: Now, user_id: int,
+                 purpose: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """Show the full phone number once a purpose is stated; the view is audited (an htmx fragment or a page)."""
+    user = db.get(User, user_id)
+    if user is None:
+        return render(request, "error.html", {"message": translate("error.404", lang_of(request))}, status_code=404)
+    phone = service.phone_of(user)
+    try:
+        full = pii.reveal(db, cu.actor, kind="phone", value=phone, purpose=purpose, object_type="user",
+                          object_id=user.id, at=now)
+        ctx = {"u": user, "full_phone": full or "-", "purpose": purpose.strip(), "error": None}
+    except pii.RevealRefused as exc:
+        ctx = {"u": user, "full_phone": None, "masked_phone": mask_phone(phone) if phone else "-",
+               "error": str(exc)}
+    fragment = bool(request.headers.get("hx-request"))
+    return render(request, "admin/_phone_box.html" if fragment else "admin/phone_page.html", ctx)
 
 
 @router.post("/{user_id}/disable")
