@@ -13,7 +13,7 @@ import segno
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shoudai.lending.common import Actorish, LendingError, NotFound, actor_name, now_utc
+from shoudai.lending.common import Actorish, LendingError, NotFound, actor_name, audit, now_utc
 from shoudai.lending.models import Channel
 from shoudai.reference.loaders import banks, division_names
 
@@ -65,6 +65,8 @@ def create_channel(session: Session, *, code: str, name: str, kind: str, county_
                  bank_code=bank_code or None, active=True, created_at=now_utc(now), created_by=actor_name(actor))
     session.add(ch)
     session.flush()
+    audit(session, actor, "lending.channel_created", object_type="lending_channel", object_id=ch.code, at=ch.created_at,
+          detail={"kind": kind, "county": county_code, "bank": bank_code})
     return ch
 
 

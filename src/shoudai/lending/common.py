@@ -63,10 +63,27 @@ def loads_list(text: str | None) -> list:
     return json.loads(text) if text else []
 
 
+def audit(session: Session, actor: Actorish, action: str, *, object_type: str, object_id: object,
+          at: datetime, detail: dict[str, Any] | None = None) -> None:
+    """Write the audit row (X3) in the caller's transaction; plain-string actors become audit Actors."""
+    from shoudai.audit.actor import Actor
+    from shoudai.audit.service import record
+
+    if isinstance(actor, Actor):
+        who = actor
+    else:
+        name = actor_name(actor)
+        who = Actor(username=name, role="system" if name.startswith("system:") else getattr(actor, "role", ""))
+    record(session, who, action, object_type=object_type, object_id=object_id, detail=detail, at=utc(at))
+
+
 def record_event(session: Session, *, need_id: int, kind: str, actor: Actorish, at: datetime,
-                 need_bank_id: int | None = None, **detail: Any) -> NeedEvent:
-    """Append one step to the need's timeline."""
+                 need_bank_id: int | None = None, audited: bool = True, **detail: Any) -> NeedEvent:
+    """Append one step to the need's timeline, and (unless a bulk system step) to the audit trail."""
     ev = NeedEvent(need_id=need_id, need_bank_id=need_bank_id, kind=kind, actor=actor_name(actor), at=utc(at),
                    detail=dumps(detail))
     session.add(ev)
+    if audited:
+        audit(session, actor, f"lending.{kind}", object_type="need_bank" if need_bank_id else "need",
+              object_id=need_bank_id or need_id, at=at, detail={"need_id": need_id, **detail})
     return ev

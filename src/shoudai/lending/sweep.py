@@ -87,7 +87,7 @@ def notify_breaches(session: Session, *, now: datetime, actor: Actorish, limit: 
         due = notify.shanghai_text(breach.due_at)
         notify.webhook(session, need, row, topic="sla.breach", actor=actor, now=now, clock=breach.clock,
                        due_at=utc(breach.due_at).isoformat(), provisional=breach.provisional)
-        record_event(session, need_id=need.id, need_bank_id=row.id, kind="breach", actor=actor, at=now,
+        record_event(session, need_id=need.id, need_bank_id=row.id, kind="breach", actor=actor, at=now, audited=False,
                      clock=breach.clock, due_at=utc(breach.due_at).isoformat())
         notify.sms(session, need, f"{notify.bank_name(row.bank_code)}未在时限（{due}）内办理您的需求 {need.ref}，"
                                   f"已记录并通报。{NEXT_STEPS_TEXT}", topic="sms.breach", actor=actor, now=now)
@@ -140,7 +140,7 @@ def recompute_provisional(session: Session, *, now: datetime, actor: Actorish, c
                 setattr(row, f"{clock}_breached", False)
             row.warned_clock = None
             record_event(session, need_id=row.need_id, need_bank_id=row.id, kind="deadline_recomputed", actor=actor,
-                         at=now, clock=clock, old_due_at=old.due_at.isoformat(),
+                         at=now, audited=False, clock=clock, old_due_at=old.due_at.isoformat(),
                          new_due_at=utc(track.deadline.due_at).isoformat(), provisional=track.deadline.provisional)
             changed += 1
     session.flush()

@@ -122,3 +122,23 @@ def test_the_bank_queue_puts_the_nearest_deadline_first(session, kit):
     b = kit.pushed_need(2, at=kit.sh(2026, 3, 2), contact_phone="13800138000")
     queue = actions.bank_queue(session, "HXRCB")
     assert [r.need_id for r in queue] == [b.id, a.id]
+
+
+def test_every_step_is_in_the_audit_trail_with_its_actor(session, kit):
+    from shoudai.audit.actor import Actor
+    from shoudai.audit.models import AuditEvent
+    from shoudai.audit.service import verify_chain
+
+    need = kit.pushed_need(at=kit.sh(2026, 3, 2))
+    row = service.tracks_of(session, need)[0]
+    officer = Actor(username="hx.officer", role="loan_officer", user_id=None, source="10.2.3.4")
+    actions.answer(session, row.id, ["提供纳税证明"], bank_code="HXRCB", actor=officer, now=kit.sh(2026, 3, 3))
+    events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    actions_seen = [e.action for e in events]
+    assert actions_seen[:4] == ["lending.channel_created", "lending.submitted", "lending.verification",
+                                "lending.pushed"]
+    last = events[-1]
+    assert (last.action, last.actor, last.role, last.source) == ("lending.answered", "hx.officer", "loan_officer",
+                                                                 "10.2.3.4")
+    assert last.object_type == "need_bank" and last.object_id == str(row.id)
+    assert verify_chain(session).ok
