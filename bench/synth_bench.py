@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -23,7 +24,8 @@ t0 = time.perf_counter()
 r = generate_city(n, seed, out)
 wall = time.perf_counter() - t0
 rows = {k: v["rows"] for k, v in r.manifest["files"].items()}
-print(json.dumps({"wall_s": wall, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "rows": rows}))
+ru = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"wall_s": wall, "cpu_s": ru.ru_utime + ru.ru_stime, "peak_rss_mb": ru.ru_maxrss / 1024, "rows": rows}))
 """
 
 
@@ -49,16 +51,21 @@ def main() -> None:
     walls = [r["wall_s"] for r in runs]
     print(
         f"{args.size:,} entities: median {statistics.median(walls):.2f} s over {len(runs)} runs "
+        f"(CPU {statistics.median(r['cpu_s'] for r in runs):.1f} s) "
         f"({', '.join(f'{w:.2f}' for w in walls)}); peak RSS {max(r['peak_rss_mb'] for r in runs):.0f} MB; "
         f"rows {runs[0]['rows']}; {runs[0]['bytes'] / 1e6:.0f} MB written"
     )
     if args.big:
         big = run_once(args.big, args.seed, args.out)
         print(
-            f"{args.big:,} entities: {big['wall_s']:.1f} s once; peak RSS {big['peak_rss_mb']:.0f} MB; "
+            f"{args.big:,} entities: {big['wall_s']:.1f} s once (CPU {big['cpu_s']:.1f} s); peak RSS {big['peak_rss_mb']:.0f} MB; "
             f"rows {big['rows']}; {big['bytes'] / 1e9:.2f} GB written"
         )
     shutil.rmtree(args.out, ignore_errors=True)
+    load = os.getloadavg()
+    print(
+        f"load average after: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores (shared machine)"
+    )
 
 
 if __name__ == "__main__":

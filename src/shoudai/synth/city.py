@@ -18,7 +18,7 @@ from shoudai.synth.render import CREDIT_HEADER, REGISTRY_HEADER, TAX_HEADER, Ren
 from shoudai.synth.truth import REASON_NAMES, SIZE_NAMES, TIER_NAMES, SizeTable, judge
 from shoudai.synth.xlsx import SheetWriter
 
-CHUNK = 250_000
+CHUNK = 100_000
 NEW_SHARE = 0.07  # new registrations per year, as a share of the first year's N
 XLSX_MAX_ENTITIES = 200_000
 DEFAULT_BASE_YEAR = 2025

@@ -92,7 +92,9 @@ class Pools:
     surnames: pa.Array
     given: pa.Array  # one char each, then ""
     brand: pa.Array
-    places: pa.Array  # roads, then towns
+    places: pa.Array  # roads, then each county's towns
+    town_start: np.ndarray  # per county: where its towns begin among the places
+    town_count: np.ndarray
     villages: pa.Array  # "" then brand char + 村/庄
     house_no: pa.Array  # 0..400 ASCII, then full-width
     industry: pa.Array  # C1713 …, 1713 …
@@ -115,6 +117,7 @@ class Pools:
             for v in range(3):
                 index[t, v] = len(endings) + v % len(variants)
             endings.extend(variants)
+        towns = [t for code in city.unit_codes for t in _towns(code)]
         fw_types = [t.replace("(", "（").replace(")", "）") for t in vocab.ENTITY_TYPES]
         house = [str(i) for i in range(401)]
         fw_house = ["".join(chr(ord(c) + 0xFEE0) for c in s) for s in house]
@@ -132,7 +135,9 @@ class Pools:
             _pool(vocab.SURNAMES),
             _pool([*vocab.GIVEN_CHARS, ""]),
             _pool(vocab.BRAND_CHARS),
-            _pool([*vocab.ROADS, *vocab.TOWNS]),
+            _pool([*vocab.ROADS, *towns]),
+            len(vocab.ROADS) + np.cumsum([0, *(len(_towns(c)) for c in city.unit_codes)])[:-1],
+            np.array([len(_towns(c)) for c in city.unit_codes]),
             _pool(["", *(c + "村" for c in vocab.BRAND_CHARS), *(c + "庄村" for c in vocab.BRAND_CHARS)]),
             _pool(house + fw_house),
             _pool([*city.industry_codes, *(c[1:] for c in city.industry_codes)]),
@@ -142,6 +147,10 @@ class Pools:
             _pool(["否", "是"]),
             _pool(["统一社会信用代码", "居民身份证"]),
         )
+
+
+def _towns(county_code: str) -> tuple[str, ...]:
+    return vocab.COUNTY_TOWNS.get(county_code, vocab.TOWNS)
 
 
 def _take(pool: pa.Array, idx: np.ndarray) -> pa.Array:
@@ -178,6 +187,7 @@ class Renderer:
         self.extract_date = extract_date
         self.legacy_county = len(city.unit_codes)
         self._ended: dict = {}
+        self.manufacturing = np.array([c.startswith("C") for c in city.industry_codes])
 
     def names(self, e: Entities) -> tuple[pa.Array, pa.Array]:
         """(entity name, person name) without any stray spaces."""
@@ -196,14 +206,18 @@ class Renderer:
         prefix = _null_where(shop & (form % 10 == 9), prefix)
         middle = pc.if_else(pa.array(shop & (form % 10 < 5)), person, brand)
         word = _take(p.words, np.where(shop, e.industry, len(vocab.INDUSTRIES) + e.industry.astype(np.int64)))
-        ending = _take(p.endings, p.ending_index[e.etype, form % 3])
+        variant = np.where(
+            (e.etype == 3) & self.manufacturing[e.industry], 2, form % np.where(e.etype == 3, 2, 3)
+        )
+        ending = _take(p.endings, p.ending_index[e.etype, variant])  # a 厂 only when it makes things
         return _join(prefix, middle, word, ending), person
 
     def address(self, e: Entities) -> pa.Array:
         p = self.p
         kinds = np.array([k in ("district", "zone") for k in self.city.unit_kinds])
         urban = kinds[e.county] | (e.name_form % 2 == 0)
-        place = np.where(urban, e.road % len(vocab.ROADS), len(vocab.ROADS) + e.road % len(vocab.TOWNS))
+        town = p.town_start[e.county] + e.road % p.town_count[e.county]
+        place = np.where(urban, e.road % len(vocab.ROADS), town)
         village = np.where(urban, 0, 1 + e.brand[:, 1] + len(vocab.BRAND_CHARS) * (e.name_form % 2))
         house = e.house_no.astype(np.int64) + 401 * e.m_addr_fw
         return _join(
