@@ -80,6 +80,14 @@ def mark_conditions_met(session: Session, need_bank_id: int, *, bank_code: str, 
     return _step(session, row, event, kind="conditions_met", actor=actor, now=now, cal=cal)
 
 
+def confirm_claim(session: Session, need_bank_id: int, *, bank_code: str, actor: Actorish,
+                  now: datetime | None = None, cal: WorkCalendar | None = None) -> NeedBank:
+    """The bank confirms the business's claim that the conditions are met: the accept clock starts."""
+    row = get_track(session, need_bank_id, bank_code=bank_code)
+    return _step(session, row, sla.ConfirmClaim(), kind="conditions_met", actor=actor, now=now, cal=cal,
+                 confirmed_claim=True)
+
+
 def reject_claim(session: Session, need_bank_id: int, note: str, *, bank_code: str, actor: Actorish,
                  now: datetime | None = None, cal: WorkCalendar | None = None) -> NeedBank:
     """The bank finds the conditions not yet met: back to intent, with a note for the business."""

@@ -142,3 +142,24 @@ def test_every_step_is_in_the_audit_trail_with_its_actor(session, kit):
                                                                  "10.2.3.4")
     assert last.object_type == "need_bank" and last.object_id == str(row.id)
     assert verify_chain(session).ok
+
+
+def test_status_view_and_compliance_figures(session, kit):
+    from shoudai.lending import sweep, views
+    from shoudai.reference.calendar_store import load_calendar
+
+    cal = load_calendar(session)
+    need = kit.pushed_need(at=kit.sh(2025, 9, 30, 16))
+    hx, psbc = service.tracks_of(session, need)
+    actions.answer(session, hx.id, ["提供纳税证明"], bank_code="HXRCB", actor="b", now=kit.sh(2025, 10, 9))
+    sweep.sweep(session, now=kit.sh(2025, 10, 11))
+    view = views.need_view(session, need, now=kit.sh(2025, 10, 11), cal=cal)
+    by_bank = {t.bank_code: t for t in view.tracks}
+    assert by_bank["HXRCB"].business_actions == ("claim_conditions_met", "withdraw")
+    assert by_bank["HXRCB"].conditions == ("提供纳税证明",) and by_bank["HXRCB"].urgency == "idle"
+    assert by_bank["PSBC"].urgency == "breached" and by_bank["PSBC"].due_at.date() == date(2025, 10, 10)
+    assert view.onward["stuck_tracks"] == [psbc.id]
+    figures = {r["bank_code"]: r for r in views.compliance_by_bank(session, start=kit.sh(2025, 9, 1),
+                                                                    end=kit.sh(2025, 11, 1))}
+    assert figures["HXRCB"]["on_time"] == 1 and figures["HXRCB"]["answered"] == 1
+    assert figures["PSBC"]["answer_breaches"] == 1 and figures["PSBC"]["on_time_rate"] == 0.0

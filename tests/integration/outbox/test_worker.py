@@ -138,3 +138,22 @@ def test_two_workers_never_claim_the_same_row(engine):
         return
     first, second = worker.claim(engine, now=T0, batch=4), worker.claim(engine, now=T0, batch=4)
     assert len(first) == 4 and len(second) == 2 and {c.id for c in first}.isdisjoint({c.id for c in second})
+
+
+def test_run_forever_delivers_until_stopped(engine, fake_server):
+    import threading
+    import time
+
+    _enqueue(engine, n=3)
+    stop = threading.Event()
+    senders = {service.WEBHOOK: WebhookSender(lambda b: Endpoint(fake_server.url, SECRET), timeout=2)}
+    thread = threading.Thread(target=worker.run_forever, args=(engine, senders),
+                              kwargs={"stop": stop, "poll_seconds": 0.05})
+    thread.start()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and len(fake_server.requests) < 3:
+        time.sleep(0.05)
+    stop.set()
+    thread.join(5)
+    assert not thread.is_alive()
+    assert {m.status for m in _rows(engine).values()} == {SENT}
