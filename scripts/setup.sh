@@ -25,5 +25,5 @@ if [ $dev = 1 ]; then
   uv sync --frozen --python "$py" --all-extras --group dev -q
 else
   apt_install fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0
-  uv sync --frozen --python "$py" --no-dev -q
+  uv sync --frozen --python "$py" --no-dev --inexact -q  # keep test tools if a dev setup put them there
 fi
