@@ -153,3 +153,26 @@ def test_login_events_audited(app, client, clock):
         assert [(e.action, e.outcome) for e in rows][-3:] == [
             ("login.failure", "failure"), ("login.password_ok", "success"), ("login.success", "success")]
         assert rows[-1].source == "testclient"
+
+
+def test_change_own_password_keeps_this_session_ends_others(app, client, clock):
+    login(client, "county410702", clock)
+    other = TestClient(app)
+    clock.advance(seconds=30)
+    login(other, "county410702", clock)
+    token = page_token(client, "/account/password")
+    r = client.post("/account/password", data={"current": "nope", "new": "Hongqi-Qu-2027", "confirm": "Hongqi-Qu-2027",
+                                               "csrf_token": token})
+    assert r.status_code == 422 and "当前密码不正确" in r.text
+    r = client.post("/account/password", data={"current": "Shoudai@2026demo", "new": "short", "confirm": "short",
+                                               "csrf_token": token})
+    assert r.status_code == 422 and "至少10位" in r.text
+    r = client.post("/account/password", data={"current": "Shoudai@2026demo", "new": "Hongqi-Qu-2027",
+                                               "confirm": "Hongqi-Qu-2027", "csrf_token": token})
+    assert r.status_code == 200 and "密码已修改" in r.text
+    assert client.get("/", follow_redirects=False).status_code == 200
+    assert other.get("/", follow_redirects=False).status_code == 303
+    clock.advance(seconds=30)
+    assert login(TestClient(app), "county410702", clock).status_code == 401
+    clock.advance(seconds=30)
+    assert login(TestClient(app), "county410702", clock, password="Hongqi-Qu-2027").status_code == 303

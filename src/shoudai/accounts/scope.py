@@ -84,6 +84,14 @@ class Scope:
             return column == self.branch_code
         return false()
 
+    def assignee_filter(self, column) -> ColumnElement[bool]:
+        """A WHERE clause on `column` (the assigned user's id): a loan officer sees only its own assignments."""
+        if self.role == roles.LOAN_OFFICER:
+            return column == self.user_id if self.user_id is not None else false()
+        if self.role in (roles.CITY_ADMIN, roles.BANK_HQ):
+            return true()
+        return false()
+
     def enterprise_filter(self, column) -> ColumnElement[bool]:
         """A WHERE clause limiting `column` (a USCC) to the enterprise itself (staff: no limit here)."""
         if self.role == roles.ENTERPRISE:

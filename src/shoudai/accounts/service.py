@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from shoudai.accounts import roles, sessions, totp
+from shoudai.accounts import lockout, roles, sessions, totp
 from shoudai.accounts.models import User
-from shoudai.accounts.passwords import complexity_errors, hash_password
+from shoudai.accounts.passwords import complexity_errors, hash_password, verify_password
 from shoudai.accounts.scope import ScopeError, ScopeSpec
 from shoudai.audit.actor import Actor
 from shoudai.audit.service import record
@@ -176,6 +176,31 @@ def reset_password(session: Session, user_id: int, *, actor: Actor, new_password
     record(session, actor, "user.reset_password", object_type="user", object_id=user.id, at=now,
            detail={"username": user.username, "sessions_ended": ended})
     return user
+
+
+def change_own_password(session: Session, user: User, *, current: str, new: str, now: datetime,
+                        source: str | None, keep_session: str | None = None) -> None:
+    """A user changes its own password: the current one is checked (wrong guesses count towards lockout),
+    the new one must meet the rule and differ; the user's other sessions end."""
+    actor = Actor(user.username, user.role, user.id, source)
+    if lockout.lock_remaining(lockout.load(session, user.username, source), now):
+        raise AccountError("尝试次数过多，请稍后再试")
+    if not verify_password(user.password_hash, current):
+        lockout.register_failure(session, user.username, source, now)
+        record(session, actor, "user.change_password", object_type="user", object_id=user.id, outcome="failure",
+               at=now, detail={"reason": "current_password"})
+        raise AccountError("当前密码不正确")
+    errors = complexity_errors(new, user.username)
+    if new == current:
+        errors.append("新密码不能与当前密码相同")
+    if errors:
+        raise AccountError(errors)
+    user.password_hash = hash_password(new)
+    user.password_changed_at = user.updated_at = now
+    ended = sessions.end_all_for_user(session, user.id, "password_change", now, keep=keep_session)
+    session.flush()
+    record(session, actor, "user.change_password", object_type="user", object_id=user.id, at=now,
+           detail={"other_sessions_ended": ended})
 
 
 def reset_totp(session: Session, user_id: int, *, actor: Actor, now: datetime) -> tuple[User, str]:

@@ -69,10 +69,10 @@ def end(session: Session, row: UserSession, reason: str, now: datetime) -> None:
         session.flush()
 
 
-def end_all_for_user(session: Session, user_id: int, reason: str, now: datetime) -> int:
-    """End every open session of a user (disable, password reset); returns how many were open."""
+def end_all_for_user(session: Session, user_id: int, reason: str, now: datetime, keep: str | None = None) -> int:
+    """End every open session of a user (disable, password reset), except `keep` (a session id); returns how many."""
     # Row by row through the ORM (a user has a handful), so sessions already loaded see the end at once.
-    rows = open_sessions(session, user_id)
+    rows = [r for r in open_sessions(session, user_id) if r.id != keep]
     for row in rows:
         row.ended_at, row.end_reason = now, reason[:32]
     session.flush()

@@ -21,6 +21,7 @@ from shoudai.web.api import me
 from shoudai.web.deps import SESSION_COOKIE, Forbidden, LoginRequired, csrf_protect, lang_of
 from shoudai.web.i18n import translate
 from shoudai.web.pages import accounts, audit, auth, home
+from shoudai.web.pages import me as my_account
 from shoudai.web.templating import render
 
 STATIC = Path(__file__).parent / "static"
@@ -40,12 +41,13 @@ def create_app(*, clock: Callable[[], datetime] | None = None, engine: Engine | 
     if migrate_db:
         migrate.upgrade(engine.url.render_as_string(hide_password=False))
     app = FastAPI(title="首贷通 Shoudai", version="1", dependencies=[Depends(csrf_protect)],
-                  docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
+                  # Swagger UI would load from a CDN: off until it is vendored; the schema itself is served.
+                  docs_url=None, openapi_url="/api/openapi.json", redoc_url=None)
     app.state.engine = engine
     app.state.clock = clock or (lambda: datetime.now(UTC))
     app.state.settings = get_settings()
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, home, accounts, audit, me):
+    for module in (auth, home, my_account, accounts, audit, me):
         app.include_router(module.router)
 
     @app.get("/healthz", include_in_schema=False)

@@ -58,6 +58,14 @@ def test_loan_officer_only_its_branch(conn):
     assert ids(conn, s.bank_filter(rows.c.bank) & s.branch_filter(rows.c.branch)) == [1]
 
 
+def test_assignee_filter(conn):
+    officer = Scope(roles.LOAN_OFFICER, bank_code="ICBC", branch_code="ICBC-01", user_id=2)
+    assert ids(conn, officer.assignee_filter(rows.c.id)) == [2]
+    assert ids(conn, Scope(roles.LOAN_OFFICER).assignee_filter(rows.c.id)) == []
+    assert ids(conn, Scope(roles.BANK_HQ, bank_code="ICBC").assignee_filter(rows.c.id)) == [1, 2, 3]
+    assert ids(conn, Scope(roles.COUNTY_OFFICER, county_codes=("410702",)).assignee_filter(rows.c.id)) == []
+
+
 def test_enterprise_only_itself(conn):
     s = Scope(roles.ENTERPRISE, enterprise_uscc="U3")
     assert ids(conn, s.enterprise_filter(rows.c.uscc)) == [3]
