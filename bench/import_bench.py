@@ -134,11 +134,13 @@ def _time_import(path: Path, kind: str) -> tuple[float, int]:
         get_settings.cache_clear()
         get_engine.cache_clear()
         migrate.upgrade(os.environ["SHOUDAI_DATABASE_URL"])
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         with session_scope() as session:
             outcome = import_file(session, path, kind, actor="bench")
             total = outcome.batch.total_rows
         elapsed = time.perf_counter() - started
+        print(f"  cpu {time.process_time() - cpu:.2f}s (all threads), load average {os.getloadavg()[0]:.1f}",
+              file=sys.stderr)
         get_engine().dispose()
     return elapsed, total
 

@@ -11,16 +11,22 @@ def _lit(text: str) -> str:
 
 
 def _uscc_sum(arg: str) -> str:
+    """Σ weight × value; strpos is value + 1, so the weights' sum is taken off once (fewer vector operations)."""
     alphabet = _lit(codes.USCC_ALPHABET)
-    return " + ".join(f"(strpos({alphabet}, {arg}[{i + 1}]) - 1) * {w}" for i, w in enumerate(codes.USCC_WEIGHTS))
+    terms = " + ".join(f"strpos({alphabet}, substr({arg}, {i + 1}, 1)) * {w}" for i, w in enumerate(codes.USCC_WEIGHTS))
+    return f"({terms} - {sum(codes.USCC_WEIGHTS)})"
 
 
 def _id_sum(arg: str) -> str:
-    return " + ".join(f"(ord({arg}[{i + 1}]) - 48) * {w}" for i, w in enumerate(codes.ID_WEIGHTS))
+    terms = " + ".join(f"unicode(substr({arg}, {i + 1}, 1)) * {w}" for i, w in enumerate(codes.ID_WEIGHTS))
+    return f"({terms} - {48 * sum(codes.ID_WEIGHTS)})"
 
 
 WS = r"[\t\n\f\r ]"
-FULL_WIDTH_CLASS = "[" + FULL_WIDTH + "]"
+# The code points kit.text converts, as ranges (RE2 scans ranges faster than a long list of characters).
+FULL_WIDTH_CLASS = "[\\x{FF08}\\x{FF09}\\x{FF10}-\\x{FF19}\\x{FF21}-\\x{FF3A}\\x{FF41}-\\x{FF5A}\\x{3000}\\x{00A0}]"
+ANY_SPACE = ("\t", "\n", "\f", "\r", " ", "\u3000", "\u00a0")  # whitespace before half-width conversion
+ANY_SPACE_CLASS = "[" + "".join(ANY_SPACE) + "]"
 # Either date shape, groups 1-3 (separated) or 4-6 (compact).
 DATE_EITHER = f"(?:{dates.SEPARATED}|{dates.COMPACT})"
 
@@ -32,11 +38,12 @@ def macro_sql() -> list[str]:
         # Full-width → half-width; translate() is slow in DuckDB, so only for the few values that need it.
         f"""CREATE OR REPLACE TEMP MACRO hw(s) AS CASE WHEN regexp_matches(s, {_lit(FULL_WIDTH_CLASS)})
               THEN translate(s, {_lit(FULL_WIDTH)}, {_lit(HALF_WIDTH)}) ELSE s END""",
-        # squeeze (of half-width text): trimmed, inner whitespace collapsed; blank → NULL
-        f"""CREATE OR REPLACE TEMP MACRO sq(h) AS nullif(CASE WHEN regexp_matches(h, '[\\t\\n\\f\\r]|  |^ | $')
+        # squeeze (of half-width text): trimmed, inner whitespace collapsed; blank → NULL. `w`: the row has whitespace
+        # somewhere (one regex per row instead of one per field: most rows have none, and then h is already clean).
+        f"""CREATE OR REPLACE TEMP MACRO sq(h, w) AS nullif(CASE WHEN w AND regexp_matches(h, '[\\t\\n\\f\\r]|  |^ | $')
               THEN trim(regexp_replace(h, '{WS}+', ' ', 'g')) ELSE h END, '')""",
         # compact (of half-width text), for codes: no whitespace at all, upper case; blank → NULL
-        f"""CREATE OR REPLACE TEMP MACRO cp(h) AS nullif(upper(CASE WHEN regexp_matches(h, '{WS}')
+        f"""CREATE OR REPLACE TEMP MACRO cp(h, w) AS nullif(upper(CASE WHEN w
               THEN regexp_replace(h, '{WS}+', '', 'g') ELSE h END), '')""",
         # USCC problem in Chinese, NULL when valid (kit.codes.uscc_problem)
         f"""CREATE OR REPLACE TEMP MACRO uscc_problem(c) AS CASE
@@ -54,6 +61,9 @@ def macro_sql() -> list[str]:
         # dates (kit.dates.parse_date) of squeezed text: the matched parts as Y-M-D, then a real calendar day or NULL
         f"""CREATE OR REPLACE TEMP MACRO to_date(s) AS CASE
               WHEN s IS NULL THEN NULL
+              -- the common ISO form without any regex
+              WHEN strlen(s) = 10 AND s[5] = '-' AND s[8] = '-' AND NOT contains(s, ' ') AND NOT contains(s, '+')
+                THEN CAST(try_strptime(s, '%Y-%m-%d') AS DATE)
               WHEN regexp_full_match(s, {_lit(dates.SERIAL)})
                 THEN DATE '{dates.EXCEL_EPOCH.isoformat()}' + CAST(s[1:5] AS INTEGER)
               WHEN regexp_full_match(s, {_lit(DATE_EITHER)})

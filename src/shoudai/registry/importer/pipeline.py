@@ -6,7 +6,10 @@ Everything is written inside `workdir`; the service moves the finished files int
 from __future__ import annotations
 
 import csv
+import os
+import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +48,19 @@ class Staged:
     rejects_xlsx: Path | None
 
 
+_cpu_mark = [0.0]
+
+
+def trace(label: str, started: float) -> float:
+    """With SHOUDAI_IMPORT_TRACE set, print how long a phase took, wall and CPU (for bench/import_bench.py)."""
+    now = time.perf_counter()
+    if os.environ.get("SHOUDAI_IMPORT_TRACE"):
+        cpu = time.process_time()
+        print(f"    {label}: {now - started:.2f}s wall, {cpu - _cpu_mark[0]:.2f}s cpu", file=sys.stderr)
+        _cpu_mark[0] = cpu
+    return now
+
+
 def connect(workdir: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(
         config={
@@ -78,8 +94,10 @@ def _projection(source: Source, layout: readers.Layout, first_row_no: int, ragge
 
 def _run_with_progress(con, sql: str, progress: Progress | None, estimate: int, part: tuple[float, float]) -> None:
     """Run `sql`, reporting DuckDB's own progress (within `part` of the whole job) as estimated rows."""
+    started = time.perf_counter()
     if progress is None:
         con.execute(sql)
+        trace(sql[:30], started)
         return
     failure: list[BaseException] = []
 
@@ -99,6 +117,7 @@ def _run_with_progress(con, sql: str, progress: Progress | None, estimate: int, 
             progress(int(estimate * done), estimate)
     if failure:
         raise failure[0]
+    trace(sql[:30], started)
     progress(int(estimate * part[1]), estimate)
 
 
@@ -107,6 +126,8 @@ def _build_stage(con, source: Source, layout: readers.Layout, progress, estimate
     sections = [(s.section, s.division_from, s.division_to) for s in industry_sections()]
     projection = _projection(source, layout, layout.header_index + 2, ragged)
     sql = stage_sql(source.kind, projection, division_code_map(), sections, layout.width)
+    # Only `raw` needs file order (its rowid is the row number); the stage carries row_no, so DuckDB may reorder.
+    con.execute("SET preserve_insertion_order = false")
     _run_with_progress(con, f"CREATE TEMP TABLE stage AS {sql}", progress, estimate, (0.5, 0.95))
     con.execute("DROP TABLE raw")
 
@@ -123,7 +144,9 @@ def _read_csv(con, path: Path, source: Source, workdir: Path, progress: Progress
     readable = path
     if encoding == "gb18030":
         readable = workdir / "utf8.csv"
+        started = time.perf_counter()
         readers.transcode_to_utf8(path, readable)
+        trace("transcode", started)
     cols = "{" + ", ".join(f"'c{j}': 'VARCHAR'" for j in range(layout.width)) + "}"
 
     def load(file: Path) -> None:
@@ -204,6 +227,7 @@ def run(path: Path, kind: str, workdir: Path, progress: Progress | None = None) 
 
 
 def _finish(con, path: Path, source: Source, layout, fmt: str, encoding, workdir: Path) -> Staged:
+    started = time.perf_counter()
     total, accepted = con.execute("SELECT count(*), count(*) FILTER (WHERE ok) FROM stage").fetchone()
     if total == 0:
         raise ImportFileError("文件中没有数据行（只有表头）")
@@ -219,15 +243,18 @@ def _finish(con, path: Path, source: Source, layout, fmt: str, encoding, workdir
         WHERE copy_no > 1"""
     )
     duplicates = con.execute("SELECT count(*) FROM dropped").fetchone()[0]
+    started = trace("duplicates", started)
     parquet = workdir / "staged.parquet"
     con.execute(
         f"""COPY (SELECT {', '.join(staged_cols)} FROM stage
                   WHERE ok AND row_no NOT IN (SELECT row_no FROM dropped))
             TO {_lit(str(parquet))} (FORMAT parquet, COMPRESSION snappy)"""
     )
+    started = trace("parquet", started)
     from shoudai.registry.importer.rejects import write_reports
 
     problems, rejects_csv, rejects_xlsx = write_reports(con, path.name, source, layout, workdir)
+    trace("rejects", started)
     return Staged(
         file_format=fmt,
         encoding=encoding,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -47,7 +48,9 @@ def import_file(
         raise ImportFileError(f"文件不存在：{path}")
     if path.stat().st_size == 0:
         raise ImportFileError("文件为空")
+    started = time.perf_counter()
     digest = file_sha256(path)
+    pipeline.trace("sha256", started)
     existing = session.scalar(select(ImportBatch).where(ImportBatch.kind == kind, ImportBatch.sha256 == digest))
     if existing is not None:
         return ImportOutcome(existing, False, _problems_in(existing))

@@ -7,9 +7,10 @@ reason, NULL when fine) and `r_<key>` (the raw value, kept only where there is a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from shoudai.registry.importer.macros import _lit
+from shoudai.registry.importer.macros import ANY_SPACE, FULL_WIDTH_CLASS, _lit
 from shoudai.registry.importer.sources import SOURCES
 
 REJECT = "已拒绝该行"
@@ -90,7 +91,8 @@ def _required(raw: str, problem: str) -> str:
 def _money(key: str, norm: str) -> tuple[tuple[str, str], Check, str]:
     """An optional amount in 万元 → DECIMAL(18,4); thousands separators and a trailing 万元 are tolerated."""
     n = f"{key}__n"
-    expr = f"regexp_replace(replace(replace({norm}, ',', ''), '，', ''), '万元?$', '')"
+    expr = f"""CASE WHEN contains({norm}, '万') THEN regexp_replace(replace(replace({norm}, ',', ''), '，', ''), '万元?$', '')
+        ELSE replace(replace({norm}, ',', ''), '，', '') END"""
     reason = f"""CASE WHEN {n} IS NULL OR {n} = '' THEN NULL
         WHEN NOT regexp_full_match({n}, '[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)') THEN '不是有效数字'
         WHEN try_cast({n} AS DECIMAL(18,4)) IS NULL THEN '数值超出范围'
@@ -105,12 +107,12 @@ def _industry(key: str, sections: list[tuple[str, int, int]]) -> tuple[list[tupl
     parts = f"{key}__p"
     sect = f"{key}__s"
     norm = [
-        (n, f"cp({key}__h)"),
+        (n, f"cp({key}__h, row__ws)"),
         (parts, f"regexp_extract({n}, '^([A-T]?)([0-9]{{2,4}})?$', ['letter', 'digits'])"),
         (sect, section_case(f"try_cast(({parts}).digits[1:2] AS INTEGER)", sections)),
     ]
     reason = f"""CASE WHEN {n} IS NULL THEN NULL
-        WHEN NOT regexp_full_match({n}, '[A-T]?([0-9]{{2,4}})?') OR {n} = '' THEN '行业代码格式错误'
+        WHEN ({parts}).letter = '' AND ({parts}).digits = '' THEN '行业代码格式错误'
         WHEN ({parts}).digits = '' THEN NULL
         WHEN {sect} IS NULL THEN '行业代码不存在'
         WHEN ({parts}).letter NOT IN ('', {sect}) THEN '行业门类与代码不符' END"""
@@ -122,20 +124,20 @@ def _industry(key: str, sections: list[tuple[str, int, int]]) -> tuple[list[tupl
 def _registry(present: set[str], divisions: dict[str, str], sections) -> Plan:
     county = division_case("county__n", divisions)
     ind_norm, ind_check, ind_staged = _industry("industry_code", sections)
-    cap_norm, cap_check, cap_staged = _money("registered_capital", "cp(registered_capital__h)")
+    cap_norm, cap_check, cap_staged = _money("registered_capital", "cp(registered_capital__h, row__ws)")
     normalised = [
-        ("uscc__n", "cp(uscc__h)"),
-        ("reg_no__n", "cp(reg_no__h)"),
-        ("name__n", "sq(name__h)"),
-        ("type__n", "sq(registry_type__h)"),
-        ("rep__n", "sq(legal_rep__h)"),
-        ("pid__n", "cp(person_id__h)"),
-        ("est__s", "sq(established_on__h)"),
+        ("uscc__n", "cp(uscc__h, row__ws)"),
+        ("reg_no__n", "cp(reg_no__h, row__ws)"),
+        ("name__n", "sq(name__h, row__ws)"),
+        ("type__n", "sq(registry_type__h, row__ws)"),
+        ("rep__n", "sq(legal_rep__h, row__ws)"),
+        ("pid__n", "cp(person_id__h, row__ws)"),
+        ("est__s", "sq(established_on__h, row__ws)"),
         ("est__n", "to_date(est__s)"),
-        ("status__n", "sq(status__h)"),
-        ("county__n", "cp(county_code__h)"),
+        ("status__n", "sq(status__h, row__ws)"),
+        ("county__n", "cp(county_code__h, row__ws)"),
         ("county__m", county),
-        ("reg_no__ok", "regexp_full_match(reg_no__n, '[0-9]{15}')"),
+        ("reg_no__ok", "CASE WHEN reg_no__n IS NOT NULL THEN regexp_full_match(reg_no__n, '[0-9]{15}') END"),
         ("uscc__p", "uscc_problem(uscc__n)"),
         cap_norm,
         *ind_norm,
@@ -168,8 +170,9 @@ def _registry(present: set[str], divisions: dict[str, str], sections) -> Plan:
         ),
         Check(
             "county_code",
-            _required("county__n", "CASE WHEN NOT regexp_full_match(county__n, '[0-9]{6}') THEN '应为6位数字' "
-                      "WHEN county__m IS NULL THEN '不是本市的行政区划代码' END"),
+            _required("county__n", "CASE WHEN county__m IS NOT NULL THEN NULL "
+                      "WHEN NOT regexp_full_match(county__n, '[0-9]{6}') THEN '应为6位数字' "
+                      "ELSE '不是本市的行政区划代码' END"),
             REJECT,
         ),
         ind_check,
@@ -194,22 +197,22 @@ def _registry(present: set[str], divisions: dict[str, str], sections) -> Plan:
         ("status", "status__n"),
         ("county_code", "county__m"),
         ("industry_code", ind_staged),
-        ("address", "sq(address__h)"),
-        ("registrar", "sq(registrar__h)"),
+        ("address", "sq(address__h, row__ws)"),
+        ("registrar", "sq(registrar__h, row__ws)"),
     ]
     return Plan(normalised, checks, staged)
 
 
 def _tax(present: set[str], divisions: dict[str, str], sections) -> Plan:
     ind_norm, ind_check, ind_staged = _industry("industry_code", sections)
-    money = {k: _money(k, f"cp({k}__h)") for k in ("revenue", "assets", "tax_paid")}
+    money = {k: _money(k, f"cp({k}__h, row__ws)") for k in ("revenue", "assets", "tax_paid")}
     normalised = [
-        ("tid__n", "cp(taxpayer_id__h)"),
-        ("name__n", "sq(name__h)"),
-        ("status__n", "sq(tax_status__h)"),
-        ("grade__n", "cp(tax_grade__h)"),
-        ("emp__n", "replace(cp(employees__h), ',', '')"),
-        ("county__n", "cp(county_code__h)"),
+        ("tid__n", "cp(taxpayer_id__h, row__ws)"),
+        ("name__n", "sq(name__h, row__ws)"),
+        ("status__n", "sq(tax_status__h, row__ws)"),
+        ("grade__n", "cp(tax_grade__h, row__ws)"),
+        ("emp__n", "replace(cp(employees__h, row__ws), ',', '')"),
+        ("county__n", "cp(county_code__h, row__ws)"),
         ("county__m", division_case("county__n", divisions)),
         *(m[0] for m in money.values()),
         *ind_norm,
@@ -262,14 +265,14 @@ def _credit(present: set[str], divisions: dict[str, str], sections) -> Plan:
 
     id_type = " ".join(f"WHEN {_in('type__n', v)} THEN {_lit(k)}" for k, v in ID_TYPES.items())
     normalised = [
-        ("sid__n", "cp(subject_id__h)"),
-        ("type__n", "cp(id_type__h)"),
+        ("sid__n", "cp(subject_id__h, row__ws)"),
+        ("type__n", "cp(id_type__h, row__ws)"),
         ("type__m", f"CASE {id_type} END"),
-        ("loan__n", "cp(has_loan__h)"),
-        ("disc__n", "cp(has_discount__h)"),
+        ("loan__n", "cp(has_loan__h, row__ws)"),
+        ("disc__n", "cp(has_discount__h, row__ws)"),
         ("loan__m", flag("loan__n")),
         ("disc__m", flag("disc__n")),
-        ("first__n", "sq(first_loan_on__h)"),
+        ("first__n", "sq(first_loan_on__h, row__ws)"),
         ("first__d", "to_date(first__n)"),
     ]
     checks = [
@@ -298,6 +301,21 @@ def _credit(present: set[str], divisions: dict[str, str], sections) -> Plan:
 PLANS = {"registry": _registry, "tax": _tax, "credit": _credit}
 
 
+def _levels(named: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
+    """Group (name, SQL) pairs into SELECT layers: each value is computed once, after the values it uses.
+
+    One layer per dependency level rather than one per value: fewer projections for DuckDB to pass columns through.
+    """
+    level: dict[str, int] = {}
+    for name, expr in named:
+        deps = [level[d] for d in level if re.search(rf"\b{re.escape(d)}\b", expr)]
+        level[name] = 1 + max(deps, default=0)
+    layers: dict[int, list[tuple[str, str]]] = {}
+    for name, expr in named:
+        layers.setdefault(level[name], []).append((name, expr))
+    return [layers[k] for k in sorted(layers)]
+
+
 def stage_sql(
     kind: str, relation: str, divisions: dict[str, str], sections: list[tuple[str, int, int]], width: int = 0
 ) -> str:
@@ -307,12 +325,15 @@ def stage_sql(
     plan.checks.append(Check(
         "extra_fields", f"CASE WHEN extra_fields IS NOT NULL THEN '该行有' || extra_fields || '列，多于表头的{width}列' END",
         REJECT))
-    # One SELECT layer per normalised value, so each is computed once and later ones may use earlier ones.
     inner = relation
-    for col in source.columns:
-        inner = f"(SELECT *, hw({col.key}) AS {col.key}__h FROM {inner})"
-    for name, expr in plan.normalised:
-        inner = f"(SELECT *, {expr} AS {name} FROM {inner})"
+    # Row-level flags first: one scan of the whole row tells whether any field needs the (slow) clean-up.
+    row_text = "concat_ws(chr(1), " + ", ".join(c.key for c in source.columns) + ")"
+    spaced = " OR ".join(f"contains(row__txt, {_lit(ch)})" for ch in ANY_SPACE)
+    inner = (f"(SELECT *, regexp_matches(row__txt, {_lit(FULL_WIDTH_CLASS)}) AS row__fw, ({spaced}) AS row__ws "
+             f"FROM (SELECT *, {row_text} AS row__txt FROM {inner}))")
+    half = [(f"{c.key}__h", f"CASE WHEN row__fw THEN hw({c.key}) ELSE {c.key} END") for c in source.columns]
+    for level in _levels(half + plan.normalised):
+        inner = f"(SELECT *, {', '.join(f'{expr} AS {name}' for name, expr in level)} FROM {inner})"
     checks = ",\n  ".join(f"{c.reason} AS e_{c.key}" for c in plan.checks)
     raws = ", ".join(f"CASE WHEN e_{c.key} IS NOT NULL THEN {c.key} END AS r_{c.key}" for c in plan.checks)
     rejecting = [f"e_{c.key} IS NULL" for c in plan.checks if c.action == REJECT]
