@@ -33,3 +33,33 @@ def test_cli_demo_accounts_and_totp(db_url):
     code = runner.invoke(cli, ["web", "totp", "admin"])
     assert code.exit_code == 0 and pyotp.TOTP(demo_totp_secret("admin")).verify(code.output.strip(), valid_window=1)
     assert runner.invoke(cli, ["web", "totp", "somebody"]).exit_code == 2
+
+
+def test_serve_command_migrates_seeds_and_serves(tmp_path):
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "SHOUDAI_DATA_DIR": str(tmp_path), "SHOUDAI_DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}"}
+    proc = subprocess.Popen([sys.executable, "-c", "from shoudai.cli import app; app()", "web", "serve", "--demo",
+                             "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/login", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("server did not come up")
+    finally:
+        proc.terminate()
+        out = proc.communicate(timeout=20)[0].decode()
+    assert "county410702" in out and "shoudai web totp admin" in out and f"http://127.0.0.1:{port}/" in out
