@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from shoudai.kit.calendar import SHANGHAI
 from shoudai.lending import sla
 from shoudai.lending.common import Actorish, actor_name, utc
-from shoudai.lending.models import Need, NeedBank
+from shoudai.lending.models import BankEndpoint, Need, NeedBank
 from shoudai.outbox import service as outbox
 from shoudai.reference.loaders import banks
 
@@ -59,7 +59,14 @@ def track_payload(need: Need, row: NeedBank) -> dict[str, Any]:
 
 def webhook(session: Session, need: Need, row: NeedBank, *, topic: str, actor: Actorish, now: datetime,
             **extra: Any) -> None:
-    """Tell the bank about its track (topic e.g. need.pushed, need.withdrawn, sla.breach, sla.due_soon)."""
+    """Tell the bank about its track (topic e.g. need.pushed, need.withdrawn, sla.breach, sla.due_soon).
+
+    Only banks with an active endpoint get webhooks; the others work from the workbench and the pull API, and
+    every event is on the need's timeline either way, so nothing is lost by not queueing undeliverable messages.
+    """
+    endpoint = session.get(BankEndpoint, row.bank_code)
+    if endpoint is None or not endpoint.active:
+        return
     payload = {"event": topic, **track_payload(need, row), **extra}
     outbox.enqueue(session, topic=topic, channel=outbox.WEBHOOK, destination=row.bank_code,
                    actor=actor_name(actor), now=now, payload=payload)

@@ -8,7 +8,7 @@ import pytest
 from stdnum.cn import uscc as stdnum_uscc
 
 from shoudai.kit.calendar import SHANGHAI
-from shoudai.lending import channels, identity, service
+from shoudai.lending import channels, delivery, identity, service
 from shoudai.lending.forms import NeedForm
 
 ACTOR = "test:web"
@@ -87,4 +87,8 @@ class Kit:
 
 @pytest.fixture
 def kit(session, channel, registry) -> Kit:
+    # HXRCB and PSBC take webhooks; the other banks work from the workbench and the pull API only.
+    for bank in ("HXRCB", "PSBC"):
+        delivery.set_bank_endpoint(session, bank, f"https://{bank.lower()}.example.cn/hook", "secret-" + bank * 4,
+                                   actor="admin", now=sh(2025, 1, 1))
     return Kit(session, channel, registry)

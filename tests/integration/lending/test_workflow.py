@@ -78,6 +78,8 @@ def test_decline_offers_the_way_onward_and_reroute_goes_to_the_next_bank(session
     assert set(options["stuck_tracks"]) == {hx.id, psbc.id} and options["next_bank"] not in ("HXRCB", "PSBC")
     new = actions.reroute(session, need, "bank", from_track_id=hx.id, actor="biz", now=kit.sh(2026, 3, 4))
     assert new.bank_code == options["next_bank"] and new.routed_by == "rerouted" and new.rerouted_from_id == hx.id
+    pushed_hooks = session.scalars(select(OutboxMessage.destination).where(OutboxMessage.topic == "need.pushed")).all()
+    assert new.bank_code not in pushed_hooks  # no endpoint registered: the new bank sees it on its workbench
     assert need.status == service.OPEN and new.bank_code in json.loads(need.consent_banks)
     with pytest.raises(LendingError):
         actions.reroute(session, need, "bank", bank_code="PSBC", actor="biz", now=kit.sh(2026, 3, 4))
@@ -135,8 +137,9 @@ def test_every_step_is_in_the_audit_trail_with_its_actor(session, kit):
     actions.answer(session, row.id, ["提供纳税证明"], bank_code="HXRCB", actor=officer, now=kit.sh(2026, 3, 3))
     events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
     actions_seen = [e.action for e in events]
-    assert actions_seen[:4] == ["lending.channel_created", "lending.submitted", "lending.verification",
-                                "lending.pushed"]
+    assert actions_seen[:6] == ["lending.channel_created", "lending.bank_endpoint_set", "lending.bank_endpoint_set",
+                                "lending.submitted", "lending.verification", "lending.pushed"]
+    assert all("secret" not in e.detail for e in events)
     last = events[-1]
     assert (last.action, last.actor, last.role, last.source) == ("lending.answered", "hx.officer", "loan_officer",
                                                                  "10.2.3.4")
