@@ -11,13 +11,14 @@ from sqlalchemy.orm import Session
 
 from shoudai.audit.actor import Actor
 from shoudai.oversight.actors import audit, now_utc, require_admin
-from shoudai.oversight.bulletin import _utc_midnight, aggregate
+from shoudai.oversight.bulletin import shanghai_midnight_utc
 from shoudai.oversight.errors import OversightError
 from shoudai.oversight.figures import competition_rank, pct
 from shoudai.oversight.lookups import UNKNOWN_UNIT, bank_names, city_name, list_sizes_by_unit, unit_names
 from shoudai.oversight.models import AssessmentIndicator
 from shoudai.oversight.money import fen_to_wan, round_half_up
 from shoudai.oversight.sla import sla_figures
+from shoudai.oversight.summary import aggregate
 
 INDICATORS = {
     "households": "首贷户数",
@@ -163,7 +164,7 @@ def compute_assessment(session: Session, year: int, *, now: datetime | None = No
     """Score every reporting unit and bank for `year` under the year's scheme."""
     raw = _raw(session, year)
     sizes = list_sizes_by_unit(session, year)
-    sla = sla_figures(session, _utc_midnight(date(year, 1, 1)), _utc_midnight(date(year + 1, 1, 1)))
+    sla = sla_figures(session, shanghai_midnight_utc(date(year, 1, 1)), shanghai_midnight_utc(date(year + 1, 1, 1)))
     ind = scheme(session, year)
     notes: list[str] = []
     result = {}

@@ -23,6 +23,7 @@ from shoudai.oversight.models import FirstLoan, Programme
 from shoudai.oversight.money import wan_text
 from shoudai.oversight.reports.service import period_of
 from shoudai.oversight.sla import SlaFigure, sla_figures
+from shoudai.oversight.summary import aggregate
 from shoudai.oversight.targets import programme_for, targets
 
 
@@ -111,8 +112,9 @@ def month_bounds(period: str) -> tuple[date, date]:
     return date(y, m, 1), date(y + (m == 12), m % 12 + 1, 1)
 
 
-def aggregate(session: Session, period: str, first_period: str) -> list[tuple]:
-    """(county, bank, month hh, month fen, ytd hh, ytd fen, cum hh, cum fen, listed) per county × bank, one pass."""
+def aggregate_loans(session: Session, period: str, first_period: str) -> list[tuple]:
+    """The same figures as summary.aggregate, straight from the loans in one pass (the reference the summary is
+    checked against, and the fallback for a database whose summary has not been built)."""
     year_start = f"{period[:4]}-01"
     in_month = FirstLoan.period == period
     in_year = FirstLoan.period >= year_start
@@ -132,15 +134,19 @@ def aggregate(session: Session, period: str, first_period: str) -> list[tuple]:
 
 
 def compute_bulletin(session: Session, period: str, *, now: datetime | None = None,
-                     programme: Programme | None = None) -> Bulletin:
-    """Every figure of the month's bulletin; the programme is the one running in that month unless given."""
+                     programme: Programme | None = None, from_loans: bool = False) -> Bulletin:
+    """Every figure of the month's bulletin; the programme is the one running in that month unless given.
+
+    Figures come from the monthly summary table, or with `from_loans` straight from the loans (same numbers).
+    """
     period = period_of(period)
     start, end = month_bounds(period)
     programme = programme or programme_for(session, end - timedelta(days=1)) or programme_for(session, start)
     first_period = programme.starts_on.strftime("%Y-%m") if programme else "0000-01"
     units = {c: Line(c, n) for c, n in unit_names().items()}
     banks = {c: Line(c, n) for c, n in bank_names().items()}
-    for county, bank, *vals in aggregate(session, period, first_period):
+    rows = (aggregate_loans if from_loans else aggregate)(session, period, first_period)
+    for county, bank, *vals in rows:
         part = Line("", "", *(int(v or 0) for v in vals[:6]), listed_households=int(vals[6] or 0))
         unit = units.setdefault(county or UNKNOWN_UNIT, Line(county or UNKNOWN_UNIT, UNKNOWN_UNIT_NAME))
         unit.add(part)
@@ -155,7 +161,7 @@ def compute_bulletin(session: Session, period: str, *, now: datetime | None = No
                 if code in lines:
                     lines[code].target_households, lines[code].target_amount_fen = t.households, t.amount_fen
     # 211 clocks are read for the bulletin month (Shanghai dates), from the lending tables where they exist
-    sla = sla_figures(session, _utc_midnight(start), _utc_midnight(end))
+    sla = sla_figures(session, shanghai_midnight_utc(start), shanghai_midnight_utc(end))
     if sla is not None:
         for code, line in units.items():
             line.sla = sla.by_unit.get(code)
@@ -172,7 +178,8 @@ def compute_bulletin(session: Session, period: str, *, now: datetime | None = No
                     (now or datetime.now(UTC)), notes=bulletin_notes(programme))
 
 
-def _utc_midnight(day: date) -> datetime:
+def shanghai_midnight_utc(day: date) -> datetime:
+    """The start of a Shanghai calendar day as UTC (the 211 clocks are stored in UTC)."""
     return datetime(day.year, day.month, day.day, tzinfo=SHANGHAI).astimezone(UTC)
 
 

@@ -96,6 +96,19 @@ class FirstLoan(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class MonthSummary(Base):
+    """First loans per month × reporting unit × bank, kept in step with the loans by every write (bulletin, dashboard)."""
+
+    __tablename__ = "ov_month_summary"
+
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    county_code: Mapped[str] = mapped_column(String(6), primary_key=True)  # '000000' where the county is unknown
+    bank_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    households: Mapped[int] = mapped_column(Integer)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    listed: Mapped[int] = mapped_column(Integer)  # of which converted from the lists
+
+
 class ListConversion(Base):
     """A list entry converted to a first-loan household (the entry itself is never altered)."""
 

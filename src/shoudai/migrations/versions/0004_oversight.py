@@ -42,6 +42,15 @@ def upgrade() -> None:
     sa.Column('closed_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('period', name=op.f('pk_ov_month_close'))
     )
+    op.create_table('ov_month_summary',
+    sa.Column('period', sa.String(length=7), nullable=False),
+    sa.Column('county_code', sa.String(length=6), nullable=False),
+    sa.Column('bank_code', sa.String(length=16), nullable=False),
+    sa.Column('households', sa.Integer(), nullable=False),
+    sa.Column('amount_fen', sa.BigInteger(), nullable=False),
+    sa.Column('listed', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('period', 'county_code', 'bank_code', name=op.f('pk_ov_month_summary'))
+    )
     op.create_table('ov_programme',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -244,6 +253,7 @@ def downgrade() -> None:
     op.drop_table('ov_report_batch')
     op.drop_table('ov_rediscount_bill')
     op.drop_table('ov_programme')
+    op.drop_table('ov_month_summary')
     op.drop_table('ov_month_close')
     op.drop_table('ov_compensation_rule')
     op.drop_table('ov_assessment_indicator')

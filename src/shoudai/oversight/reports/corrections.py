@@ -12,7 +12,7 @@ from shoudai.audit.actor import Actor
 from shoudai.oversight.actors import audit, now_utc, require_admin
 from shoudai.oversight.errors import OversightError
 from shoudai.oversight.models import FirstLoan, LoanCorrection, MonthClose
-from shoudai.oversight.reports.register import refresh_borrowers
+from shoudai.oversight.reports.register import Touched, refresh_borrowers
 from shoudai.oversight.reports.service import _context, check_row_or_raise, period_of, snapshot, upsert
 
 
@@ -46,7 +46,7 @@ def correct_loan(session: Session, *, bank_code: str, contract_no: str, values: 
     loan = session.scalar(select(FirstLoan).where(FirstLoan.bank_code == ctx.bank_code,
                                                   FirstLoan.contract_no == contract_no))
     before = snapshot(loan) if loan is not None else None
-    touched = {loan.borrower_key} if loan is not None else set()
+    touched = Touched({loan.borrower_key}, {loan.period}) if loan is not None else Touched()
     if values is None:
         if loan is None:
             raise OversightError(f"没有这笔贷款：{contract_no}")
@@ -57,7 +57,8 @@ def correct_loan(session: Session, *, bank_code: str, contract_no: str, values: 
     else:
         row = check_row_or_raise({"bank": ctx.bank_code, **values, "contract_no": contract_no}, ctx)
         [(_, loan, _change)], more = upsert(session, [row], actor=who.username, now=now, source="correction")
-        touched |= more
+        touched.keys |= more.keys
+        touched.periods |= more.periods
         period, after, loan_id = loan.period, snapshot(loan), loan.id
     refresh_borrowers(session, touched, actor=who.username, now=now)
     if after is not None:

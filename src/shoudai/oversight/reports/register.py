@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import delete, select
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from shoudai.oversight.lookups import LIST_KIND_NAMES, bank_names, unit_names
 from shoudai.oversight.models import FirstLoan, ListConversion
+from shoudai.oversight.summary import refresh_summary
 from shoudai.registry.models import ListEntry
 
 FIRST = "first"
@@ -26,9 +28,19 @@ def order_key(loan: FirstLoan) -> tuple:
     return (loan.disbursed_on, loan.id)
 
 
-def refresh_borrowers(session: Session, borrower_keys: set[str], *, actor: str, now: datetime) -> None:
-    """Recompute verdicts, re-lending flags, conversions and findings of every loan of these borrowers."""
-    if not borrower_keys:
+@dataclass
+class Touched:
+    """What a write changed: the borrowers whose loans need recomputing, and months a loan left or entered."""
+
+    keys: set[str] = field(default_factory=set)
+    periods: set[str] = field(default_factory=set)
+
+
+def refresh_borrowers(session: Session, touched: Touched, *, actor: str, now: datetime) -> None:
+    """Recompute verdicts, re-lending flags, conversions and findings of every loan of these borrowers, and the
+    monthly summary of every month involved."""
+    borrower_keys = touched.keys
+    if not borrower_keys and not touched.periods:
         return
     session.flush()
     loans: dict[str, list[FirstLoan]] = defaultdict(list)
@@ -56,6 +68,7 @@ def refresh_borrowers(session: Session, borrower_keys: set[str], *, actor: str, 
                     created_by=actor, created_at=now,
                 ))
     session.flush()
+    refresh_summary(session, touched.periods | {loan.period for g in loans.values() for loan in g})
 
 
 def _entries(session: Session, ids: set[int]) -> dict[int, ListEntry]:

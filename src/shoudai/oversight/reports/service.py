@@ -19,7 +19,7 @@ from shoudai.oversight.errors import IdempotencyConflict, MonthClosed, Oversight
 from shoudai.oversight.lookups import bank, county_of_uscc, list_entries_by_uscc
 from shoudai.oversight.models import FirstLoan, LoanSubmission, MonthClose, ReportBatch, ReportFinding
 from shoudai.oversight.reports.reader import UnusableFile, read_rows
-from shoudai.oversight.reports.register import refresh_borrowers
+from shoudai.oversight.reports.register import Touched, refresh_borrowers
 from shoudai.oversight.reports.spec import LoanRow, Problem, RowContext, check_row
 from shoudai.reference.loaders import division_code_map
 
@@ -94,10 +94,10 @@ def snapshot(loan: FirstLoan) -> dict[str, object]:
 
 
 def upsert(session: Session, rows: list[LoanRow], *, actor: str, now: datetime, source: str,
-           batch_id: int | None = None) -> tuple[list[tuple[LoanRow, FirstLoan, str]], set[str]]:
-    """Insert new contracts, update changed ones; returns (row, loan, inserted|updated|unchanged) and touched borrowers."""
+           batch_id: int | None = None) -> tuple[list[tuple[LoanRow, FirstLoan, str]], Touched]:
+    """Insert new contracts, update changed ones; returns (row, loan, inserted|updated|unchanged) and what to refresh."""
     if not rows:
-        return [], set()
+        return [], Touched()
     bank_code = rows[0].bank_code
     existing = {
         loan.contract_no: loan
@@ -105,7 +105,7 @@ def upsert(session: Session, rows: list[LoanRow], *, actor: str, now: datetime, 
             FirstLoan.bank_code == bank_code, FirstLoan.contract_no.in_([r.contract_no for r in rows])))
     }
     entries = list_entries_by_uscc(session, {r.borrower_uscc for r in rows if r.borrower_uscc})
-    out, touched = [], set()
+    out, touched = [], Touched()
     for row in rows:
         entry = entries.get(row.borrower_uscc) if row.borrower_uscc else None
         county = row.county_code or (entry.county_code if entry else None) or county_of_uscc(row.borrower_uscc)
@@ -118,7 +118,8 @@ def upsert(session: Session, rows: list[LoanRow], *, actor: str, now: datetime, 
             session.add(loan)
             change = "inserted"
         elif any(getattr(loan, k) != v for k, v in values.items()):
-            touched.add(loan.borrower_key)
+            touched.keys.add(loan.borrower_key)
+            touched.periods.add(loan.period)
             for k, v in values.items():
                 setattr(loan, k, v)
             loan.revision += 1
@@ -126,14 +127,14 @@ def upsert(session: Session, rows: list[LoanRow], *, actor: str, now: datetime, 
             change = "updated"
         else:
             change = "unchanged"
-        if row.borrower_id:
+        if row.borrower_id and change != "unchanged":
             loan.borrower_id_enc = encrypt_field(row.borrower_id, "ov_first_loan.borrower_id")
             loan.borrower_id_masked = mask_id_number(row.borrower_id)
         loan.list_entry_id = entry.id if entry else None
         loan.list_kind = entry.list_kind if entry else None
         if change != "unchanged":
             loan.batch_id, loan.row_no = batch_id, row.row_no
-        touched.add(values["borrower_key"])
+        touched.keys.add(values["borrower_key"])
         out.append((row, loan, change))
     session.flush()
     return out, touched
