@@ -77,7 +77,11 @@ def _ensure_targets(month: str) -> None:
     with session_scope() as session:
         p = ensure_default_programme(session, actor=_actor(None))
         if p.starts_on.year <= year <= p.ends_on.year and not targets(session, p.id, year, "unit"):
-            compute_targets(session, p.id, year, actor=_actor(None))
+            try:
+                compute_targets(session, p.id, year, actor=_actor(None))
+            except OversightError as exc:
+                typer.echo(f"未分解目标 no targets: {exc}")
+                return
             typer.echo(f"已按名单户数分解{year}年目标（可用 shoudai oversight targets 查看） targets computed")
 
 

@@ -27,32 +27,33 @@ def _common() -> list[Col]:
         Col("专项行动以来累计", "金额", "wan", lambda ln: ln.cum_amount_fen, width=12),
         Col("本年目标", "户数", "int", lambda ln: ln.target_households, missing="未设", width=8),
         Col("本年目标", "金额", "wan", lambda ln: ln.target_amount_fen, missing="未设", width=11),
-        Col("目标完成率", "户数", "pct", lambda ln: ln.households_completion, width=9),
-        Col("目标完成率", "金额", "pct", lambda ln: ln.amount_completion, width=9),
+        Col("目标完成率", "户数", "pct", lambda ln: ln.households_completion, width=9, flat="户数目标完成率"),
+        Col("目标完成率", "金额", "pct", lambda ln: ln.amount_completion, width=9, flat="金额目标完成率"),
     ]
 
 
 def tables(b: Bulletin) -> list[Table]:
     """The two bulletin tables, per reporting unit and per bank."""
     sla = [
-        Col("“211”对接", "按时率", "pct", _sla_rate, missing=NO_DATA, width=9),
-        Col("“211”对接", "答复用时中位数(小时)", "dec1", _sla_hours, missing=NO_DATA, width=11),
+        Col("“211”对接", "按时率", "pct", _sla_rate, missing=NO_DATA, width=9, flat="211按时率"),
+        Col("“211”对接", "答复用时中位数(小时)", "dec1", _sla_hours, missing=NO_DATA, width=11,
+            flat="211答复用时中位数(小时)"),
     ]
     units = [
         Col("排名", "排名", "int", lambda ln: ln.rank, missing="", width=6),
         Col("县（市、区）", "县（市、区）", "text", lambda ln: ln.name, width=24),
         *_common(),
-        Col("名单转化", "名单户数", "int", lambda ln: ln.list_size, width=9),
-        Col("名单转化", "转化户数", "int", lambda ln: ln.listed_households, width=9),
-        Col("名单转化", "转化率", "pct", lambda ln: ln.conversion_rate, width=9),
+        Col("名单转化", "名单户数", "int", lambda ln: ln.list_size, width=9, flat="名单户数"),
+        Col("名单转化", "转化户数", "int", lambda ln: ln.listed_households, width=9, flat="名单转化户数"),
+        Col("名单转化", "转化率", "pct", lambda ln: ln.conversion_rate, width=9, flat="名单转化率"),
         *sla,
     ]
     banks = [
         Col("排名", "排名", "int", lambda ln: ln.rank, missing="", width=6),
         Col("金融机构", "金融机构", "text", lambda ln: ln.name, width=18),
         *_common(),
-        Col("名单转化", "名单内首贷户数", "int", lambda ln: ln.listed_households, width=10),
-        Col("名单转化", "转化率", "pct", lambda ln: ln.conversion_rate, width=9),
+        Col("名单转化", "名单内首贷户数", "int", lambda ln: ln.listed_households, width=10, flat="名单内首贷户数"),
+        Col("名单转化", "转化率", "pct", lambda ln: ln.conversion_rate, width=9, flat="名单转化率"),
         *sla,
     ]
     return [

@@ -27,10 +27,13 @@ class Col:
     get: Callable[[object], object]
     missing: str = "—"
     width: float = 10
+    flat: str | None = None  # the CSV header, where group + header would read badly
 
     @property
     def flat_header(self) -> str:
         unit = {"wan": "(万元)", "yuan": "(元)", "pct": "(%)"}.get(self.kind, "")
+        if self.flat:
+            return f"{self.flat}{unit}"
         return f"{self.group}{self.header}{unit}" if self.group != self.header else f"{self.header}{unit}"
 
 

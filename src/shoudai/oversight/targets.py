@@ -136,6 +136,8 @@ def compute_targets(session: Session, programme_id: int, year: int, *, actor: Ac
     if city is None:
         raise OversightError(f"{year}年不在专项行动期内")
     sizes = list_sizes_by_unit(session, year)
+    if not sizes:
+        raise OversightError(f"尚无{year}年适用的无贷户名单，无法按名单户数分解目标；请先生成名单，或逐项手工设定目标")
     unit_weights = {code: sizes.get(code, 0) for code in unit_names()}
     if bank_weights is None:
         bank_weights = _previous_year_households(session, year)

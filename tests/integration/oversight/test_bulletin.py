@@ -94,8 +94,8 @@ def test_files(bulletin, tmp_path):
 
     with open(paths["by_county"], encoding="utf-8-sig") as f:
         county = {r["县（市、区）"]: r for r in csv.DictReader(f)}
-    assert county["红旗区"]["当月新增金额(万元)"] == "50.00" and county["红旗区"]["目标完成率户数(%)"] == "20.00"
-    assert county["卫辉市"]["“211”对接按时率(%)"] == "无数据"
+    assert county["红旗区"]["当月新增金额(万元)"] == "50.00" and county["红旗区"]["户数目标完成率(%)"] == "20.00"
+    assert county["卫辉市"]["211按时率(%)"] == "无数据"
     with open(paths["by_bank"], encoding="utf-8-sig") as f:
         bank = {r["金融机构"]: r for r in csv.DictReader(f)}
     assert bank["工商银行"]["专项行动以来累计金额(万元)"] == "82.50" and bank["农业银行"]["排名"] == "1"
@@ -109,3 +109,31 @@ def test_no_lending_tables_means_no_data():
 
     with Session(create_engine("sqlite://")) as s:
         assert sla_figures(s, NOW, NOW) is None
+
+
+def test_targets_are_split_by_list_size(session, admin):
+    from sqlalchemy import select
+
+    from shoudai.oversight.errors import OversightError
+    from shoudai.oversight.models import Target
+    from shoudai.oversight.targets import compute_targets, ensure_default_programme, progress, set_target
+
+    from .dataset import A, B, C, D
+    from .factories import add_list
+
+    p = ensure_default_programme(session, actor=admin, now=NOW)
+    with pytest.raises(OversightError, match="尚无2024年适用的无贷户名单"):
+        compute_targets(session, p.id, 2024, actor=admin, now=NOW)
+    add_list(session, 2024, [(A, HQ, "sme"), (B, HQ, "sme"), (C, WH, "individual"), (D, "410702", "sme")])
+    set_target(session, p.id, 2024, "bank", "BOC", households=100, amount_fen=10**9, actor=admin, now=NOW)
+    compute_targets(session, p.id, 2024, actor=admin, bank_weights={"ICBC": 3, "ABC": 1}, now=NOW)
+    units = {t.code: t for t in session.scalars(select(Target).where(Target.level == "unit", Target.year == 2024))}
+    # the 2024 city target (6,486 households, 648,649 万元) by list size 3 : 1 (HQ : WH), nothing elsewhere
+    assert (units[HQ].households, units[WH].households) == (4865, 1621)
+    assert (units[HQ].amount_fen, units[WH].amount_fen) == (486_487 * 10**6, 162_162 * 10**6)
+    assert sum(t.households for t in units.values()) == 6486 and units["410703"].households == 0
+    banks = {t.code: t for t in session.scalars(select(Target).where(Target.level == "bank", Target.year == 2024))}
+    assert banks["ICBC"].households == 4865 and banks["ABC"].households == 1621
+    assert banks["BOC"].households == 100 and banks["BOC"].basis == "edited"  # the admin's own figure is kept
+    rows = {r.code: r for r in progress(session, p.id, 2024, "unit")}
+    assert rows[HQ].target_households == 4865 and rows[HQ].households == 0
