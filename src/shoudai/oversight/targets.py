@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from shoudai.audit.actor import Actor
 from shoudai.oversight.actors import audit, now_utc, require_admin
 from shoudai.oversight.errors import OversightError
+from shoudai.oversight.figures import pct
 from shoudai.oversight.lookups import bank_names, list_sizes_by_unit, unit_names
 from shoudai.oversight.models import FirstLoan, Programme, Target
 from shoudai.oversight.money import FEN_PER_WAN, largest_remainder
@@ -212,15 +214,11 @@ class Progress:
     amount_fen: int
 
     @property
-    def households_pct(self):
-        from shoudai.oversight.figures import pct
-
+    def households_pct(self) -> Decimal | None:
         return pct(self.households, self.target_households)
 
     @property
-    def amount_pct(self):
-        from shoudai.oversight.figures import pct
-
+    def amount_pct(self) -> Decimal | None:
         return pct(self.amount_fen, self.target_amount_fen)
 
 

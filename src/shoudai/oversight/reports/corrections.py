@@ -13,7 +13,7 @@ from shoudai.oversight.actors import audit, now_utc, require_admin
 from shoudai.oversight.errors import OversightError
 from shoudai.oversight.models import FirstLoan, LoanCorrection, MonthClose
 from shoudai.oversight.reports.register import Touched, refresh_borrowers
-from shoudai.oversight.reports.service import _context, check_row_or_raise, period_of, snapshot, upsert
+from shoudai.oversight.reports.service import check_row_or_raise, period_of, row_context, snapshot, upsert
 
 
 def close_month(session: Session, period: str, *, actor: Actor | str, now: datetime | None = None) -> MonthClose:
@@ -42,7 +42,7 @@ def correct_loan(session: Session, *, bank_code: str, contract_no: str, values: 
     who, now = require_admin(actor, "登记首贷数据更正"), now_utc(now)
     if not (reason or "").strip():
         raise OversightError("更正必须填写原因")
-    ctx = _context(bank_code, None, now)
+    ctx = row_context(bank_code, None, now)
     loan = session.scalar(select(FirstLoan).where(FirstLoan.bank_code == ctx.bank_code,
                                                   FirstLoan.contract_no == contract_no))
     before = snapshot(loan) if loan is not None else None

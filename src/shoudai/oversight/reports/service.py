@@ -67,7 +67,8 @@ def closed_periods(session: Session, periods: set[str]) -> set[str]:
     return set(session.scalars(select(MonthClose.period).where(MonthClose.period.in_(sorted(periods)))))
 
 
-def _context(bank_code: str, period: str | None, now: datetime) -> RowContext:
+def row_context(bank_code: str, period: str | None, now: datetime) -> RowContext:
+    """What rows are checked against: the bank (by code or name), the month, today in Shanghai, the divisions."""
     ref = bank(bank_code)
     return RowContext(ref.code, ref.spellings, period, now.astimezone(SHANGHAI).date(), division_code_map())
 
@@ -145,7 +146,7 @@ def import_report(session: Session, data: bytes, *, bank_code: str, period: str,
     """Check every row of a bank's monthly file; apply it whole, or (any error) change nothing and say why."""
     now, who = now_utc(now), as_actor(actor)
     period = period_of(period)
-    ctx = _context(bank_code, period, now)
+    ctx = row_context(bank_code, period, now)
     problems, rows = _check_file(data, ctx)
     if not problems and period in closed_periods(session, {period}):
         problems.append(Problem(None, None, f"{period}已关账，修改须由市级管理员登记更正"))
@@ -246,7 +247,7 @@ def submit_loan(session: Session, payload: dict[str, object], *, bank_code: str,
     key = (idempotency_key or "").strip()
     if not key or len(key) > 100:
         raise OversightError("幂等键（Idempotency-Key）必填，且不超过100个字符")
-    ctx = _context(bank_code, None, now)
+    ctx = row_context(bank_code, None, now)
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
     prior = session.scalar(select(LoanSubmission).where(LoanSubmission.bank_code == ctx.bank_code,
                                                         LoanSubmission.idem_key == key))
