@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from shoudai.config import get_settings
 from shoudai.reference.loaders import division_code_map, industry_sections
@@ -132,6 +131,17 @@ def _build_stage(con, source: Source, layout: readers.Layout, progress, estimate
     con.execute("DROP TABLE raw")
 
 
+def _load(con, file: Path, width: int, skip: int, delimiter: str, progress, estimate: int, extra: bool = False) -> None:
+    """`raw` = the CSV's records in file order, all text (c0…cN, and extra_fields for rewritten ragged files)."""
+    names = [f"c{j}" for j in range(width)] + (["extra_fields"] if extra else [])
+    cols = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
+    relation = (
+        f"read_csv({_lit(str(file))}, header=false, skip={skip}, columns={cols}, delim={_lit(delimiter)}, {CSV_FLAGS})"
+    )
+    con.execute("DROP TABLE IF EXISTS raw")
+    _run_with_progress(con, f"CREATE TEMP TABLE raw AS SELECT * FROM {relation}", progress, estimate, (0, 0.5))
+
+
 def _read_csv(con, path: Path, source: Source, workdir: Path, progress: Progress | None) -> tuple[str, readers.Layout]:
     with path.open("rb") as f:
         head = f.read(readers.HEAD_BYTES)
@@ -147,60 +157,48 @@ def _read_csv(con, path: Path, source: Source, workdir: Path, progress: Progress
         started = time.perf_counter()
         readers.transcode_to_utf8(path, readable)
         trace("transcode", started)
-    cols = "{" + ", ".join(f"'c{j}': 'VARCHAR'" for j in range(layout.width)) + "}"
 
     def load(file: Path) -> None:
-        relation = (
-            f"read_csv({_lit(str(file))}, header=false, skip={layout.header_index + 1}, columns={cols}, "
-            f"delim={_lit(layout.delimiter)}, {CSV_FLAGS})"
-        )
-        con.execute("DROP TABLE IF EXISTS raw")
-        _run_with_progress(con, f"CREATE TEMP TABLE raw AS SELECT * FROM {relation}", progress, estimate, (0, 0.5))
+        _load(con, file, layout.width, layout.header_index + 1, layout.delimiter, progress, estimate)
 
     try:
         load(readable)
     except CSV_ERRORS as exc:
+        retried = False
         if "unicode" in str(exc).lower() and encoding == "utf-8":
             # UTF-8 in the first megabyte, something else later: a GB18030 file that starts in ASCII.
-            encoding = "gb18030"
-            readable = workdir / "utf8.csv"
+            encoding, readable, retried = "gb18030", workdir / "utf8.csv", True
             readers.transcode_to_utf8(path, readable)
             try:
                 load(readable)
-                return encoding, layout
             except CSV_ERRORS:
-                pass
-        _load_ragged(con, readable, source, layout)
-        _build_stage(con, source, layout, progress, estimate, ragged=True)
-        return encoding, layout
+                retried = False
+        if not retried:
+            _load_ragged(con, readable, layout, workdir, progress, estimate)
+            _build_stage(con, source, layout, progress, estimate, ragged=True)
+            return encoding, layout
     _build_stage(con, source, layout, progress, estimate)
     return encoding, layout
 
 
-def _load_ragged(con, path: Path, source: Source, layout: readers.Layout) -> None:
-    """The slow path for files DuckDB's strict reader refuses: Python's csv module, rows padded or cut to width.
+def _load_ragged(con, path: Path, layout: readers.Layout, workdir: Path, progress, estimate: int) -> None:
+    """The slow path for files DuckDB's strict reader refuses: Python's csv module rewrites them rectangular.
 
-    A row with more fields than the header is still validated, and reported in its own right.
+    Short rows are padded; a row with more fields than the header keeps its count in extra_fields (and is rejected).
     """
     width = layout.width
-    columns: list[list[str | None]] = [[] for _ in range(width + 1)]
-    with path.open("r", encoding="utf-8-sig", newline="") as f:
+    out = workdir / "rectangular.csv"
+    with path.open("r", encoding="utf-8-sig", newline="") as f, out.open("w", encoding="utf-8", newline="") as g:
         reader = csv.reader(f, delimiter=layout.delimiter)
+        writer = csv.writer(g)
         for _ in range(layout.header_index + 1):
             next(reader, None)
         for record in reader:
             if not record:
-                continue
-            for j in range(width):
-                columns[j].append(record[j] if j < len(record) and record[j] != "" else None)
-            columns[width].append(str(len(record)) if len(record) > width else None)
-    table = pa.Table.from_arrays(
-        [pa.array(c, pa.string()) for c in columns], names=[f"c{j}" for j in range(width)] + ["extra_fields"]
-    )
-    con.register("ragged_rows", table)
-    con.execute("DROP TABLE IF EXISTS raw")
-    con.execute("CREATE TEMP TABLE raw AS SELECT * FROM ragged_rows")
-    con.unregister("ragged_rows")
+                continue  # as DuckDB does with blank lines
+            fields = (record + [""] * width)[:width]
+            writer.writerow([*fields, len(record) if len(record) > width else ""])
+    _load(con, out, width, 0, ",", progress, estimate, extra=True)
 
 
 def run(path: Path, kind: str, workdir: Path, progress: Progress | None = None) -> Staged:
@@ -212,13 +210,10 @@ def run(path: Path, kind: str, workdir: Path, progress: Progress | None = None) 
         fmt = readers.file_format(path)
         if fmt == "xlsx":
             encoding = None
-            table, layout = readers.read_xlsx(path, source)
-            layout_rows = table.num_rows
-            con.register("xlsx_rows", table)
-            con.execute("CREATE TEMP TABLE raw AS SELECT * FROM xlsx_rows")
-            con.unregister("xlsx_rows")
-            del table
-            _build_stage(con, source, layout, progress, max(layout_rows, 1))
+            sheet = workdir / "sheet.csv"
+            layout, count = readers.xlsx_to_csv(path, source, sheet)
+            _load(con, sheet, layout.width, 0, ",", progress, max(count, 1))
+            _build_stage(con, source, layout, progress, max(count, 1))
         else:
             encoding, layout = _read_csv(con, path, source, workdir, progress)
         return _finish(con, path, source, layout, fmt, encoding, workdir)

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-import pyarrow as pa
-
 from shoudai.registry.importer.errors import ImportFileError
 from shoudai.registry.importer.sources import Source, match_headers
 
@@ -145,8 +143,11 @@ def _cell(value: object) -> str | None:
     return str(value)
 
 
-def read_xlsx(path: Path, source: Source) -> tuple[pa.Table, Layout]:
-    """The first sheet that has the source's header row, as an Arrow table of strings (c0…cN) plus its layout."""
+def xlsx_to_csv(path: Path, source: Source, out: Path) -> tuple[Layout, int]:
+    """The data rows of the first sheet that has the source's header row, written as a plain UTF-8 CSV for DuckDB.
+
+    Rows keep their places (blank ones too), so row numbers still match the sheet. Returns the layout and row count.
+    """
     from python_calamine import CalamineError, CalamineWorkbook
 
     try:
@@ -162,11 +163,13 @@ def read_xlsx(path: Path, source: Source) -> tuple[pa.Table, Layout]:
         except ImportFileError as exc:
             first_error = first_error or exc
             continue
-        data = rows[index + 1 :]
         width = len(headers)
-        arrays = [pa.array([_cell(r[j]) if j < len(r) else None for r in data], pa.string()) for j in range(width)]
-        table = pa.Table.from_arrays(arrays, names=[f"c{j}" for j in range(width)])
-        return table, Layout(index, width, columns, headers)
+        blank = [""] * width
+        with out.open("w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f)
+            for r in rows[index + 1 :]:
+                writer.writerow([(_cell(v) or "") for v in (list(r) + blank)[:width]])
+        return Layout(index, width, columns, headers), len(rows) - index - 1
     if first_error is None:
         raise ImportFileError("Excel文件中没有工作表")
     if len(book.sheet_names) > 1:
