@@ -188,6 +188,20 @@ def subsidy_cmd(year: Annotated[int, typer.Option("--year")], out: Annotated[Pat
         typer.echo(f"  {kind:10s} {p}")
 
 
+@app.command("relending")
+def relending_cmd(year: Annotated[int, typer.Option("--year")]) -> None:
+    """支小再贷款支持的名单内首贷（按银行、月份） Re-lending eligible volumes."""
+    from shoudai.oversight.relending import relending_volumes
+
+    _ready()
+    with session_scope() as session:
+        rows = relending_volumes(session, year)
+    for r in rows:
+        typer.echo(f"{r.bank_code:8s} {r.period} {r.loans:>6}笔 {Decimal(r.amount_fen) / 1_000_000:>14,.2f}万元")
+    typer.echo(f"合计 total {sum(r.loans for r in rows)}笔 "
+               f"{Decimal(sum(r.amount_fen for r in rows)) / 1_000_000:,.2f}万元")
+
+
 @app.command("rediscount-queue")
 def rediscount_queue_cmd() -> None:
     """再贴现待办队列（按优先顺序） The re-discount queue in priority order."""

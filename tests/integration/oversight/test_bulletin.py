@@ -137,3 +137,30 @@ def test_targets_are_split_by_list_size(session, admin):
     assert banks["BOC"].households == 100 and banks["BOC"].basis == "edited"  # the admin's own figure is kept
     rows = {r.code: r for r in progress(session, p.id, 2024, "unit")}
     assert rows[HQ].target_households == 4865 and rows[HQ].households == 0
+
+
+def test_programmes_are_editable_and_later_ones_add_their_own(session, admin, bank_user):
+    from datetime import date
+
+    from shoudai.oversight.errors import PermissionDenied
+    from shoudai.oversight.targets import (
+        create_programme,
+        ensure_default_programme,
+        programme_for,
+        targets,
+        update_programme,
+    )
+
+    p = ensure_default_programme(session, actor=admin, now=NOW)
+    assert ensure_default_programme(session, actor=admin, now=NOW).id == p.id
+    assert (p.households_target, p.amount_target_fen) == (20_000, 200 * 10**8 * 100)  # 200 亿元 in fen
+    with pytest.raises(PermissionDenied):
+        update_programme(session, p.id, households_target=1, actor=bank_user)
+    update_programme(session, p.id, households_target=25_000, actor=admin, now=NOW)
+    years = {y: t.households for y in (2022, 2023, 2024, 2025) for t in targets(session, p.id, y, "city").values()}
+    assert sum(years.values()) == 25_000 and years[2022] == 676  # 25,000 × 1/37 = 675.7
+    later = create_programme(session, name="第二期", starts_on=date(2026, 1, 1), ends_on=date(2027, 12, 31),
+                             households=8_000, amount_fen=10**12, actor=admin, now=NOW)
+    assert programme_for(session, date(2026, 6, 1)).id == later.id
+    assert programme_for(session, date(2025, 6, 1)).id == p.id
+    assert targets(session, later.id, 2027, "city")[""].households == 4_000
