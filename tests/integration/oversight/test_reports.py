@@ -204,3 +204,38 @@ def test_individual_business_booked_to_its_operator(session, bank_user, clock):
     loan = session.scalar(select(FirstLoan))
     assert loan.borrower_key.startswith("P:") and pid not in loan.borrower_key
     assert loan.borrower_id_enc and pid not in loan.borrower_id_enc and loan.borrower_id_masked.startswith("410")
+
+
+@pytest.mark.postgres
+def test_two_banks_reporting_one_borrower_at_once_leave_one_first_loan(db_url, backend, bank_user, clock):
+    """Concurrent transactions on PostgreSQL: the register lock makes the second see the first's loan."""
+    if backend != "postgres":
+        pytest.skip("concurrency is PostgreSQL's question")
+    import threading
+
+    from shoudai.db import make_engine, session_scope
+
+    engine = make_engine(db_url)
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def report(bank, contract, day):
+        try:
+            with session_scope(engine) as s:
+                barrier.wait()
+                res = _import(s, report_csv([loan_row(bank, A, contract, day, "10")]), bank_user, clock, bank=bank)
+                assert res.status == "applied"
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=report, args=a) for a in (("ICBC", "I-9", "2024-03-05"),
+                                                                 ("ABC", "A-9", "2024-03-06"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    with session_scope(engine) as s:
+        verdicts = dict(s.execute(select(FirstLoan.bank_code, FirstLoan.verdict)).all())
+    engine.dispose()
+    assert verdicts == {"ICBC": "first", "ABC": "not_first"}

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from shoudai.oversight.lookups import LIST_KIND_NAMES, bank_names, unit_names
@@ -14,6 +14,7 @@ from shoudai.oversight.models import FirstLoan, ListConversion
 from shoudai.oversight.summary import refresh_summary
 from shoudai.registry.models import ListEntry
 
+_REGISTER_LOCK = 0x5D_F157  # arbitrary constant naming "the first-loan register"
 FIRST = "first"
 NOT_FIRST = "not_first"
 
@@ -42,6 +43,7 @@ def refresh_borrowers(session: Session, touched: Touched, *, actor: str, now: da
     borrower_keys = touched.keys
     if not borrower_keys and not touched.periods:
         return
+    _lock_register(session)
     session.flush()
     loans: dict[str, list[FirstLoan]] = defaultdict(list)
     for keys in _chunks(sorted(borrower_keys)):
@@ -69,6 +71,14 @@ def refresh_borrowers(session: Session, touched: Touched, *, actor: str, now: da
                 ))
     session.flush()
     refresh_summary(session, touched.periods | {loan.period for g in loans.values() for loan in g})
+
+
+def _lock_register(session: Session) -> None:
+    # Two banks reporting the same borrower at once must not both see "no earlier loan" (write skew), and two
+    # refreshes of one month's summary must not interleave: on PostgreSQL the recomputation is serialised until
+    # commit. Reports are a few files a day, so one lock costs nothing. SQLite already serialises writers.
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _REGISTER_LOCK})
 
 
 def _entries(session: Session, ids: set[int]) -> dict[int, ListEntry]:
