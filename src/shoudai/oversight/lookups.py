@@ -58,7 +58,8 @@ def county_of_uscc(uscc: str | None) -> str | None:
 
 
 def city_name() -> str:
-    """The city's name: settings.city_name where configured, else the common prefix of the zones' names + 市."""
+    """The city's name: settings.city_name where configured; else read off the reference divisions, whose
+    functional zones carry the city's name (新乡高新…, 新乡经济…); 本市 when nothing can be told."""
     configured = getattr(get_settings(), "city_name", None)
     if configured:
         return configured
@@ -66,9 +67,9 @@ def city_name() -> str:
         d.name for d in loaders.reporting_units()
     ]
     prefixes = Counter(n[:2] for n in names)
-    if not prefixes:
+    stem, count = prefixes.most_common(1)[0] if prefixes else ("", 0)
+    if count < 2:
         return "本市"
-    stem = prefixes.most_common(1)[0][0]
     return stem if stem.endswith("市") else stem + "市"
 
 
