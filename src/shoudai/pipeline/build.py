@@ -9,19 +9,23 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
 from shoudai.pipeline.engines.base import Engine
 from shoudai.reference import loaders
 
 SQL_DIR = Path(__file__).parent / "sql"
 
-# (step name, SQL file): each step is materialised once and read by the later ones.
+# (step name, SQL file, materialise?): a materialised step is computed once and read by the later ones; a view is
+# re-read where used (worth it only when that is cheaper than storing the rows).
 STEPS = (
-    ("entities", "01_entities.sql"),
-    ("industry_rule", "02_industry_rule.sql"),
-    ("tax_link", "03_tax_link.sql"),
-    ("classified", "04_classified.sql"),
+    ("duplicates", "00_duplicates.sql", True),
+    ("entities", "01_entities.sql", False),
+    ("industry_rule", "02_industry_rule.sql", True),
+    ("tax_link", "03_tax_link.sql", True),
+    ("classified", "04_classified.sql", True),
 )
 ENTRIES_SQL = "05_entries.sql"
 REMOVALS_SQL = "06_removals.sql"
@@ -143,14 +147,16 @@ def run_build(
         engine.register_arrow("prev_entries", PREV_SCHEMA.empty_table())
     for name, table in reference_tables(year).items():
         engine.register_arrow(name, table)
-    for name, file_name in STEPS:
-        engine.materialize(name, sql_text(file_name))
+    for name, file_name, materialise in STEPS:
+        if materialise:
+            engine.materialize(name, sql_text(file_name))
+        else:
+            engine.define_view(name, sql_text(file_name))
     entries = out_dir / "entries.parquet"
     removals = out_dir / "removals.parquet"
-    # Sorted by county and list so a per-county export reads few row groups.
-    engine.write_parquet(
-        f"SELECT * FROM ({sql_text(ENTRIES_SQL)}) AS e ORDER BY county_code, list_kind, entity_key", entries
-    )
+    # Sorted by entity_key: the digest then streams the file as it is, and the database's unique index on
+    # (version_id, entity_key) is filled in order.
+    engine.write_parquet(f"SELECT * FROM ({sql_text(ENTRIES_SQL)}) AS e ORDER BY entity_key", entries)
     engine.write_parquet(f"SELECT * FROM ({sql_text(REMOVALS_SQL)}) AS r ORDER BY entity_key", removals)
     return BuildOutput(entries, removals)
 
@@ -173,21 +179,40 @@ class _HashSink:
         self.closed = True
 
 
+def _is_sorted(path: str | Path) -> bool:
+    """True if the file's entity_key column is strictly increasing (checked batch by batch, vectorised)."""
+    last = None
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=1 << 20, columns=["entity_key"]):
+        keys = batch.column(0)
+        if len(keys) == 0:
+            continue
+        if keys.null_count:
+            return False
+        if last is not None and not pc.greater(keys[0], last).as_py():
+            return False
+        if len(keys) > 1 and not pc.all(pc.greater(keys.slice(1), keys.slice(0, len(keys) - 1))).as_py():
+            return False
+        last = keys[len(keys) - 1]
+    return True
+
+
 def content_digest(entries_path: str | Path) -> str:
     """sha256 of the entries sorted by entity_key as headerless UTF-8 CSV in ENTRY_COLUMNS order.
 
     Computed here, from the written Parquet and never by the engine, so DuckDB and Spark builds of the same inputs
-    hash the same bytes; types are pinned so a Spark INT and a DuckDB INTEGER print alike.
+    hash the same bytes; types are pinned so a Spark INT and a DuckDB INTEGER print alike. A file already in key
+    order (as the build writes it) is streamed without sorting it again.
     """
     cols = ", ".join(
         f"CAST({c} AS INTEGER) AS {c}" if c == "first_listed_year" else f"CAST({c} AS VARCHAR) AS {c}"
         for c in ENTRY_COLUMNS
     )
+    order = "" if _is_sorted(entries_path) else " ORDER BY entity_key"
     con = duckdb.connect()
     try:
         con.execute("SET threads = 2")
         path = str(entries_path).replace("'", "''")
-        reader = con.sql(f"SELECT {cols} FROM read_parquet('{path}') ORDER BY entity_key").to_arrow_reader(200_000)
+        reader = con.sql(f"SELECT {cols} FROM read_parquet('{path}'){order}").to_arrow_reader(200_000)
         sink = _HashSink()
         opts = pacsv.WriteOptions(include_header=False, quoting_style="needed")
         with pacsv.CSVWriter(sink, reader.schema, write_options=opts) as writer:

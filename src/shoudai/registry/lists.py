@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -104,8 +105,14 @@ def build_version(
     engine: str | Engine = "duckdb",
     actor: str,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    timings: dict[str, float] | None = None,
 ) -> ListVersion:
-    """Build and store year `year`'s two lists; a rebuild replaces that year's rows. Flushes, never commits."""
+    """Build and store year `year`'s two lists; a rebuild replaces that year's rows. Flushes, never commits.
+
+    `timings`, if given, receives seconds per stage (build, digest, store) for benchmarks.
+    """
+    timings = {} if timings is None else timings
+    t0 = time.perf_counter()
     inputs = {k: _check_batch(b, k) for k, b in zip(KINDS, (registry_batch, tax_batch, credit_batch), strict=True)}
     prev = previous_version(session, year)
     prev_entries = ensure_files(session, prev)[0] if prev is not None else None
@@ -121,6 +128,8 @@ def build_version(
         finally:
             if own_engine:
                 eng.close()
+        t1 = time.perf_counter()
+        timings["build"] = t1 - t0
         counts = _count(out.entries_path, out.removals_path)
         version = get_version(session, year)
         if version is None:
@@ -139,11 +148,14 @@ def build_version(
         version.carried_count = counts.carried
         version.removed_count = counts.removed
         version.content_digest = content_digest(out.entries_path)
+        t2 = time.perf_counter()
+        timings["digest"] = t2 - t1
         version.built_by = actor[:64]
         version.built_at = clock()
         session.flush()
         store.load_parquet(session, ListEntry.__table__, out.entries_path, {"version_id": version.id})
         store.load_parquet(session, ListRemoval.__table__, out.removals_path, {"version_id": version.id})
+        timings["store"] = time.perf_counter() - t2
         entries, removals = version_files(year)
         os.replace(out.entries_path, entries)
         os.replace(out.removals_path, removals)

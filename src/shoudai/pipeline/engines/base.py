@@ -27,6 +27,10 @@ class Engine(ABC):
         """Compute `select_sql` once and expose it as the table `name` for later steps."""
 
     @abstractmethod
+    def define_view(self, name: str, select_sql: str) -> None:
+        """Expose `select_sql` as the view `name`, computed wherever it is read."""
+
+    @abstractmethod
     def execute(self, sql: str) -> None:
         """Run one statement for its effect."""
 

@@ -47,11 +47,15 @@ class DuckDBEngine(Engine):
     def materialize(self, name: str, select_sql: str) -> None:
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {select_sql}")
 
+    def define_view(self, name: str, select_sql: str) -> None:
+        self._forget(name)
+        self.con.execute(f"CREATE TEMP VIEW {name} AS {select_sql}")
+
     def execute(self, sql: str) -> None:
         self.con.execute(sql)
 
     def write_parquet(self, select_sql: str, path: str | Path) -> None:
-        self.con.execute(f"COPY ({select_sql}) TO {_quote(path)} (FORMAT parquet, COMPRESSION zstd)")
+        self.con.execute(f"COPY ({select_sql}) TO {_quote(path)} (FORMAT parquet)")
 
     def fetch_arrow(self, select_sql: str) -> pa.Table:
         return self.con.sql(select_sql).to_arrow_table()

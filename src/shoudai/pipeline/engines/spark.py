@@ -65,6 +65,9 @@ class SparkEngine(Engine):
         self._cached.append(df)
         df.createOrReplaceTempView(name)
 
+    def define_view(self, name: str, select_sql: str) -> None:
+        self.spark.sql(to_spark_sql(select_sql)).createOrReplaceTempView(name)
+
     def execute(self, sql: str) -> None:
         self.spark.sql(to_spark_sql(sql))
 

@@ -1,4 +1,4 @@
--- One row per registry entity. entity_key = uscc, else 'R:' || reg_no; where a key occurs twice the first row wins.
+-- One row per registry entity (a view: cheap to re-read, since the only heavy part, finding duplicates, is done).
 -- Legacy division codes are mapped forward (410728 → 410783) even if the importer already did so.
 SELECT
     r.entity_key,
@@ -16,12 +16,10 @@ SELECT
     r.address,
     CASE WHEN r.uscc IS NOT NULL THEN substr(r.uscc, 9, 9) END AS org_code
 FROM (
-    SELECT
-        g.*,
-        coalesce(g.uscc, 'R:' || g.reg_no) AS entity_key,
-        row_number() OVER (PARTITION BY coalesce(g.uscc, 'R:' || g.reg_no) ORDER BY g.row_no) AS rn
+    SELECT g.*, coalesce(g.uscc, 'R:' || g.reg_no) AS entity_key
     FROM registry AS g
     WHERE g.uscc IS NOT NULL OR g.reg_no IS NOT NULL
 ) AS r
+LEFT JOIN duplicates AS f ON f.entity_key = r.entity_key
 LEFT JOIN ref_division AS d ON d.code = r.county_code
-WHERE r.rn = 1
+WHERE f.entity_key IS NULL OR r.row_no = f.first_row

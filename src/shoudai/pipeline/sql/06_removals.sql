@@ -4,23 +4,23 @@ WITH now_u AS (
     SELECT uscc, reason_code FROM classified WHERE uscc IS NOT NULL
 ),
 now_r AS (
-    SELECT reg_no, reason_code
-    FROM (
-        SELECT
-            c.reg_no, c.reason_code,
-            row_number() OVER (PARTITION BY c.reg_no ORDER BY rr.precedence ASC NULLS FIRST) AS rn
-        FROM classified AS c LEFT JOIN ref_reason AS rr ON rr.reason_code = c.reason_code
-        WHERE c.reg_no IS NOT NULL
-    ) AS x
-    WHERE rn = 1
+    -- Several entities may share a legacy number: it is kept if any of them is, else the first reason by precedence.
+    SELECT
+        c.reg_no,
+        max(CASE WHEN c.reason_code IS NULL THEN 1 ELSE 0 END) AS any_kept,
+        min(rr.precedence) AS precedence
+    FROM classified AS c LEFT JOIN ref_reason AS rr ON rr.reason_code = c.reason_code
+    WHERE c.reg_no IS NOT NULL
+    GROUP BY c.reg_no
 ),
 removed AS (
     SELECT p.entity_key, p.list_kind, p.uscc, p.reg_no, p.name, p.county_code,
-           coalesce(nu.reason_code, nr.reason_code, 'gone') AS reason_code
+           coalesce(nu.reason_code, rp.reason_code, 'gone') AS reason_code
     FROM prev_entries AS p
     LEFT JOIN now_u AS nu ON nu.uscc = p.uscc
     LEFT JOIN now_r AS nr ON nr.reg_no = p.reg_no
-    WHERE NOT ((nu.uscc IS NOT NULL AND nu.reason_code IS NULL) OR (nr.reg_no IS NOT NULL AND nr.reason_code IS NULL))
+    LEFT JOIN ref_reason AS rp ON rp.precedence = nr.precedence
+    WHERE NOT ((nu.uscc IS NOT NULL AND nu.reason_code IS NULL) OR (nr.reg_no IS NOT NULL AND nr.any_kept = 1))
 )
 SELECT
     CAST(m.entity_key AS VARCHAR) AS entity_key,
