@@ -6,13 +6,16 @@ in the query, so a row outside the scope is never loaded.
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import ColumnElement, false, func, select, true
 from sqlalchemy.orm import Session
 
 from shoudai.accounts import roles
 from shoudai.accounts.scope import Scope
 from shoudai.oversight.errors import PermissionDenied
-from shoudai.oversight.models import FirstLoan, LoanCorrection, ReportBatch, ReportFinding
+from shoudai.oversight.models import FirstLoan, ListConversion, LoanCorrection, ReportBatch, ReportFinding
+from shoudai.registry.models import ListEntry
 
 BANK_ROLES = (roles.BANK_HQ, roles.LOAN_OFFICER)
 
@@ -65,6 +68,16 @@ def correction_log(session: Session, scope: Scope, *, limit: int = 100) -> list[
         return []
     q = select(LoanCorrection).where(scope.bank_filter(LoanCorrection.bank_code)).order_by(LoanCorrection.id.desc())
     return list(session.scalars(q.limit(limit)))
+
+
+def converted_entities(session: Session, through: date | None = None) -> dict[str, date]:
+    """entity key (uscc) → date of its first loan, for every list entry converted (by `through`): the list build's
+    'converted' removals (L6) and the list pages' 已转化 mark."""
+    q = (select(ListEntry.entity_key, func.min(ListConversion.converted_on))
+         .join(ListEntry, ListEntry.id == ListConversion.list_entry_id).group_by(ListEntry.entity_key))
+    if through is not None:
+        q = q.where(ListConversion.converted_on <= through)
+    return dict(session.execute(q).all())
 
 
 def monthly_trend(session: Session, year: int, level: str) -> dict[str, dict[str, tuple[int, int]]]:

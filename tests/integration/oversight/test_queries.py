@@ -5,7 +5,7 @@ import pytest
 from shoudai.accounts.scope import Scope
 from shoudai.oversight.errors import PermissionDenied
 from shoudai.oversight.models import ReportBatch
-from shoudai.oversight.queries import batch_findings, batches, loans, monthly_trend
+from shoudai.oversight.queries import batch_findings, batches, converted_entities, loans, monthly_trend
 
 from .dataset import HQ, WH, load
 
@@ -28,6 +28,17 @@ def test_scoped_reads(session, admin, bank_user):
     assert any("名单内" in f.message for f in batch_findings(session, ICBC, icbc_batch.id))
     with pytest.raises(PermissionDenied):
         batch_findings(session, ABC, icbc_batch.id)
+
+
+def test_converted_entities(session, admin, bank_user):
+    from datetime import date
+
+    from .dataset import A, B, C, D
+
+    load(session, admin, bank_user)
+    assert converted_entities(session) == {A: date(2024, 1, 15), B: date(2024, 3, 5), C: date(2024, 3, 18),
+                                           D: date(2024, 4, 2)}
+    assert set(converted_entities(session, through=date(2024, 3, 31))) == {A, B, C}
 
 
 def test_monthly_trend(session, admin, bank_user):
