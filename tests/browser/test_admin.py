@@ -3,9 +3,12 @@ and the user's open session ends at once."""
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from .conftest import sign_in
+
+pytestmark = pytest.mark.browser
 
 
 def test_admin_creates_and_disables_an_account(new_page):

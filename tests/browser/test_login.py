@@ -2,11 +2,14 @@
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from shoudai.accounts.demo import demo_totp_secret
 
 from .conftest import sign_in, totp_now
+
+pytestmark = pytest.mark.browser
 
 
 def test_login_with_second_factor(page):
