@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 from collections import defaultdict, deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from shoudai.synth import vocab
-from shoudai.synth.population import City, Entities, PersonCounter
+from shoudai.synth.population import City, Entities, PersonCounter, Roots
 from shoudai.synth.render import CREDIT_HEADER, REGISTRY_HEADER, TAX_HEADER, Renderer, csv_lines
 from shoudai.synth.truth import REASON_NAMES, SIZE_NAMES, TIER_NAMES, SizeTable, judge
 from shoudai.synth.xlsx import SheetWriter
@@ -21,10 +22,11 @@ from shoudai.synth.xlsx import SheetWriter
 CHUNK = 100_000
 NEW_SHARE = 0.07  # new registrations per year, as a share of the first year's N
 XLSX_MAX_ENTITIES = 200_000
+PARALLEL_FROM = 400_000  # entities; below this one process is faster than starting workers
 DEFAULT_BASE_YEAR = 2025
 ENCODINGS = {"registry": "utf-8-sig", "tax": "gb18030", "credit": "utf-8"}
 FILES = {"registry": "registry.csv", "tax": "tax.csv", "credit": "credit.csv"}
-STREAM_BASE, STREAM_EVOLVE, STREAM_RENDER = 1, 2, 3
+STREAM_BASE, STREAM_EVOLVE, STREAM_RENDER, STREAM_ROOTS = 1, 2, 3, 4
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,7 @@ def _rng(*key: int) -> np.random.Generator:
 
 @dataclass
 class _Job:
-    """What a batch needs besides its own numbers (shared read-only, except the person counter's turn-taking)."""
+    """What every batch shares (built once per process)."""
 
     seed: int
     base_year: int
@@ -115,16 +117,47 @@ class _Job:
     city: City
     sizes: SizeTable
     render: Renderer
-    persons: PersonCounter
     xlsx: bool
+
+    @classmethod
+    def build(cls, seed: int, base_year: int, generation: int, xlsx: bool) -> _Job:
+        city = City.load()
+        year = base_year + generation - 1
+        return cls(
+            seed,
+            base_year,
+            generation,
+            city,
+            SizeTable.for_city(city),
+            Renderer(city, extract_date=f"{year + 1}-01-05"),
+            xlsx,
+        )
+
+    def roots(self, spec: tuple[int, int, int, int]) -> Roots:
+        born, b, first, end = spec
+        return Roots.draw(
+            self.city, _rng(self.seed, STREAM_ROOTS, born, b), end - first, born, self.base_year
+        )
 
 
 @dataclass
 class _Output:
-    data: dict[str, memoryview | bytes]
+    data: dict[str, bytes]
     rows: dict[str, int]
     sheet_cols: list | None
     tally: Tally
+
+
+_WORKER_JOB: _Job | None = None
+
+
+def _init_worker(seed: int, base_year: int, generation: int, xlsx: bool) -> None:
+    global _WORKER_JOB
+    _WORKER_JOB = _Job.build(seed, base_year, generation, xlsx)
+
+
+def _in_worker(spec: tuple[int, int, int, int], persons_before: np.ndarray) -> _Output:
+    return _batch(_WORKER_JOB, spec, persons_before)
 
 
 def generate_city(
@@ -142,28 +175,23 @@ def generate_city(
 
     Year `base_year` is the city as first drawn from (n, seed); each later year evolves that same city (closures, loans,
     tax changes, new registrations), so building the lists year after year shows new, carried and removed entries.
-    The bytes depend only on (n, seed, year, base_year, chunk_size), never on `workers`.
+    The bytes depend only on (n, seed, year, base_year, chunk_size), never on `workers` (default: 2 processes from
+    400k entities on, else 1).
     """
-    if n < 1 or seed < 0:
-        raise ValueError("n must be ≥ 1 and seed ≥ 0")
+    if n < 1 or seed < 0 or chunk_size < 1:
+        raise ValueError("n and chunk_size must be ≥ 1 and seed ≥ 0")
     year = base_year if year is None else year
     generation = year - base_year + 1
     if generation < 1:
         raise ValueError(f"year must be ≥ base year {base_year}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    city = City.load()
     make_xlsx = (n <= XLSX_MAX_ENTITIES) if xlsx is None else xlsx
-    job = _Job(
-        seed,
-        base_year,
-        generation,
-        city,
-        SizeTable.for_city(city),
-        Renderer(city, extract_date=f"{year + 1}-01-05"),
-        PersonCounter(len(city.id_areas)),
-        make_xlsx,
-    )
+    job = _Job.build(seed, base_year, generation, make_xlsx)
+    specs = _batches(n, generation, chunk_size)
+    if workers is None:  # processes pay off only on big cities: each costs a second or two to start
+        workers = min(2, os.cpu_count() or 1) if specs[-1][3] >= PARALLEL_FROM else 1
+    workers = min(workers, len(specs))
     sinks = {
         "registry": _Sink(out / FILES["registry"], REGISTRY_HEADER, ENCODINGS["registry"], "\n"),
         "tax": _Sink(out / FILES["tax"], TAX_HEADER, ENCODINGS["tax"], "\r\n"),
@@ -175,20 +203,28 @@ def generate_city(
         else None
     )
     t = Tally()
-    workers = workers or min(2, os.cpu_count() or 1)
+    persons = PersonCounter(len(job.city.id_areas))
     try:
-        # Batches are built in parallel (numpy and Arrow release the GIL) and written strictly in order.
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            pending: deque = deque()
-            for ticket, spec in enumerate(_batches(n, generation, chunk_size)):
-                pending.append(pool.submit(_guarded, job, spec, ticket))
-                if len(pending) > workers:
+        if workers <= 1:
+            for spec in specs:
+                _consume(_batch(job, spec, persons.advance(job.roots(spec))), sinks, sheet, t)
+        else:
+            # Separate processes (no shared GIL); the writer counts people ahead and writes results strictly in order.
+            context = multiprocessing.get_context("spawn")
+            init = (seed, base_year, generation, make_xlsx)
+            with ProcessPoolExecutor(
+                workers, mp_context=context, initializer=_init_worker, initargs=init
+            ) as pool:
+                pending: deque = deque()
+                for spec in specs:
+                    pending.append(pool.submit(_in_worker, spec, persons.advance(job.roots(spec))))
+                    if len(pending) > workers:
+                        _consume(pending.popleft().result(), sinks, sheet, t)
+                while pending:
                     _consume(pending.popleft().result(), sinks, sheet, t)
-            while pending:
-                _consume(pending.popleft().result(), sinks, sheet, t)
     finally:
-        for s in sinks.values():
-            s.close()
+        for sink in sinks.values():
+            sink.close()
         if sheet:
             sheet.close()
     manifest = _manifest(n, seed, year, base_year, generation, chunk_size, sinks, sheet, t)
@@ -214,32 +250,18 @@ def _consume(o: _Output, sinks: dict, sheet, t: Tally) -> None:
         t.counts[key] += value
 
 
-def _guarded(job: _Job, spec: tuple[int, int, int, int], ticket: int) -> _Output:
-    try:
-        return _batch(job, spec, ticket)
-    except BaseException:
-        job.persons.abort()
-        raise
-
-
 def _with_duplicates(order: np.ndarray, dup: np.ndarray) -> np.ndarray:
     """Each row of `order` once, those marked in `dup` (indexed by row) twice in a row, as a double export leaves them."""
     return np.repeat(order, 1 + dup[order].astype(np.int64))
 
 
-def _batch(job: _Job, spec: tuple[int, int, int, int], ticket: int) -> _Output:
+def _batch(job: _Job, spec: tuple[int, int, int, int], persons_before: np.ndarray) -> _Output:
     """Draw, evolve, judge and render one batch."""
     born, b, first, end = spec
     seed, generation = job.seed, job.generation
-    e = Entities(
-        job.city,
-        _rng(seed, STREAM_BASE, born, b),
-        np.arange(first, end, dtype=np.int64),
-        born,
-        job.base_year,
-        job.persons,
-        ticket,
-    )
+    gidx = np.arange(first, end, dtype=np.int64)
+    rng = _rng(seed, STREAM_BASE, born, b)
+    e = Entities(job.city, job.roots(spec), rng, gidx, born, job.base_year, persons_before)
     before = None
     for step in range(born + 1, generation + 1):
         if step == generation:
@@ -256,10 +278,10 @@ def _batch(job: _Job, spec: tuple[int, int, int, int], ticket: int) -> _Output:
     sheet_cols = None
     if job.xlsx:
         cols, est = job.render.registry(e, order)
-        data["registry"] = csv_lines(cols, "\n")
+        data["registry"] = bytes(csv_lines(cols, "\n"))
         sheet_cols = cols[:7] + [est] + cols[8:]
     else:
-        data["registry"] = csv_lines(job.render.registry(e, order, "\n")[0])
+        data["registry"] = bytes(csv_lines(job.render.registry(e, order, "\n")[0]))
     rows["registry"] = len(order)
     t.add("registry.duplicate_rows", len(order) - len(present))
 
@@ -275,7 +297,7 @@ def _batch(job: _Job, spec: tuple[int, int, int, int], ticket: int) -> _Output:
     by_person = np.concatenate([np.zeros(len(code_rows), bool), np.ones(len(person_rows), bool)])
     shuffled = rng.permutation(len(both))
     order = _with_duplicates(shuffled, e.m_dup[both, 2])
-    data["credit"] = csv_lines(job.render.credit(e, both[order], by_person[order], "\n"))
+    data["credit"] = bytes(csv_lines(job.render.credit(e, both[order], by_person[order], "\n")))
     rows["credit"] = len(order)
     t.add("credit.duplicate_rows", len(order) - len(both))
     _count_truth(e, now, before, generation, job.city, t)

@@ -6,7 +6,6 @@ stream, so a batch is the same whatever N is and whatever else is generated arou
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -60,46 +59,38 @@ class City:
 
 
 class PersonCounter:
-    """Running count of people per (ID area, birth year) so that every generated resident ID is unique."""
+    """Running count of people per (ID area, birth year), so that every generated resident ID is unique.
+
+    The writer counts batch after batch from their cheap `Roots` and hands each batch the counts before it, so batches
+    can then be built in any order, in any process.
+    """
 
     YEARS = 120
     FIRST_YEAR = 1920
 
     def __init__(self, n_areas: int):
         self.counts = np.zeros(n_areas * self.YEARS, dtype=np.int64)
-        self._turn, self._aborted = 0, False
-        self._cv = threading.Condition()
 
-    def ranks(self, area: np.ndarray, birth_year: np.ndarray, ticket: int | None = None) -> np.ndarray:
-        """Numbers unique within each group; batches generated in parallel take their turn by ticket (0, 1, …)."""
-        if ticket is None:
-            return self._ranks(area, birth_year)
-        with self._cv:
-            self._cv.wait_for(lambda: self._turn == ticket or self._aborted)
-            if self._aborted:
-                raise RuntimeError("an earlier batch failed")
-            try:
-                return self._ranks(area, birth_year)
-            finally:
-                self._turn += 1
-                self._cv.notify_all()
+    @classmethod
+    def keys(cls, roots: Roots) -> np.ndarray:
+        return roots.area.astype(np.int64) * cls.YEARS + (roots.birth_year - cls.FIRST_YEAR)
 
-    def abort(self) -> None:
-        """Release batches waiting for a turn that will never come."""
-        with self._cv:
-            self._aborted = True
-            self._cv.notify_all()
+    def advance(self, roots: Roots) -> np.ndarray:
+        """The counts before this batch (to pass to it); then count the batch's people."""
+        before = self.counts.copy()
+        self.counts += np.bincount(self.keys(roots), minlength=len(self.counts))
+        return before
 
-    def _ranks(self, area: np.ndarray, birth_year: np.ndarray) -> np.ndarray:
-        key = area.astype(np.int64) * self.YEARS + (birth_year - self.FIRST_YEAR)
+    @classmethod
+    def ranks(cls, roots: Roots, before: np.ndarray) -> np.ndarray:
+        """A number per person, unique within its (area, birth year) group across all batches."""
+        key = cls.keys(roots)
         order = np.argsort(key, kind="stable")
         sorted_key = key[order]
         first = np.searchsorted(sorted_key, sorted_key, side="left")
         rank = np.empty(len(key), dtype=np.int64)
         rank[order] = np.arange(len(key)) - first
-        rank += self.counts[key]
-        self.counts += np.bincount(key, minlength=len(self.counts))
-        return rank
+        return rank + before[key]
 
 
 LUT_BITS = 16
@@ -129,18 +120,56 @@ def _dates_between(rng: np.random.Generator, lo: np.ndarray, hi: np.ndarray) -> 
     return lo + (rng.random(len(lo)) * np.maximum(hi - lo + 1, 1)).astype(np.int64)
 
 
+@dataclass(frozen=True)
+class Roots:
+    """What fixes an entity's person: kind, county, establishment day, ID area and birth year (their own stream)."""
+
+    kind: np.ndarray
+    county: np.ndarray
+    est: np.ndarray
+    area: np.ndarray  # index into City.id_areas
+    birth_year: np.ndarray
+
+    @classmethod
+    def draw(cls, city: City, rng: np.random.Generator, n: int, born_gen: int, base_year: int) -> Roots:
+        year = base_year + born_gen - 1
+        year_end = day(year, 12, 31)
+        kind = _pick(rng, vocab.KIND_SHARE, n).astype(np.int8)
+        county = _pick(rng, city.unit_weights, n)
+        # Establishment: older firms thin out exponentially; newborns of a later year register within that year.
+        if born_gen > 1:
+            est = _dates_between(rng, np.full(n, day(year)), np.full(n, year_end))
+        else:
+            scale = np.where(kind == 0, 6.5, 8.5)
+            back = np.floor(rng.exponential(scale)).astype(np.int64).clip(0, year - 1990)
+            start = np.array([day(y) for y in range(1990, year + 1)], dtype=np.int64)[year - back - 1990]
+            est = np.minimum(start + rng.integers(0, 365, n), year_end)
+        # ID areas: the county's own (zones borrow their district's), 长垣's old code, or elsewhere in Henan.
+        at = {code: i for i, code in enumerate(city.id_areas)}
+        local = np.array([at.get(ZONE_ID_AREA.get(c, c), at[c]) for c in city.unit_codes])[county]
+        changyuan = at.get(CHANGYUAN, -1)
+        old_code = (local == changyuan) & ((est < CHANGYUAN_RENAMED) | (rng.random(n) < 0.7))
+        local = np.where(old_code, at[CHANGYUAN_OLD], local)
+        other = np.array([at[a] for a in vocab.OTHER_AREAS])[rng.integers(0, len(vocab.OTHER_AREAS), n)]
+        area = np.where(rng.random(n) < 0.12, other, local)
+        est_year = 1970 + est.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64)
+        age = (22 + rng.gamma(2.5, 6.0, n)).astype(np.int64).clip(18, 70)
+        birth_year = (est_year - age).clip(1940, year - 18)
+        return cls(kind, county, est, area, birth_year)
+
+
 class Entities:
     """One batch of entities (all arrays have the batch's length). Money is in hundredths of 万元; -1 means blank."""
 
     def __init__(
         self,
         city: City,
+        roots: Roots,
         rng: np.random.Generator,
         gidx: np.ndarray,
         born_gen: int,
         base_year: int,
-        persons: PersonCounter,
-        ticket: int | None = None,
+        persons_before: np.ndarray,
     ):
         n = len(gidx)
         self.n, self.gidx, self.born_gen = n, gidx, born_gen
@@ -148,24 +177,11 @@ class Entities:
         year_end = day(year, 12, 31)
         newborn = born_gen > 1
 
-        # Kind, type, place, industry.
-        self.kind = _pick(rng, vocab.KIND_SHARE, n).astype(np.int8)
+        # Kind, type, place, industry, establishment.
+        self.kind, self.county, self.est = roots.kind, roots.county, roots.est
         ent_type = 1 + _pick(rng, vocab.ENTERPRISE_TYPE_SHARE, n)
         self.etype = np.where(self.kind == 0, 0, np.where(self.kind == 2, 6, ent_type)).astype(np.int8)
-        self.county = _pick(rng, city.unit_weights, n)
         self.industry = _pick_by(rng, city.industry_weights, self.kind).astype(np.int16)
-
-        # Establishment: older firms thin out exponentially; newborns of a later year register within that year.
-        if newborn:
-            self.est = _dates_between(rng, np.full(n, day(year)), np.full(n, year_end))
-        else:
-            back = (
-                np.floor(rng.exponential(np.where(self.kind == 0, 6.5, 8.5)))
-                .astype(np.int64)
-                .clip(0, year - 1990)
-            )
-            start = np.array([day(y) for y in range(1990, year + 1)], dtype=np.int64)[year - back - 1990]
-            self.est = np.minimum(start + rng.integers(0, 365, n), year_end)
         status = _pick(rng, vocab.REGISTRY_STATUS_SHARE, n) if not newborn else _pick(rng, (0.98, 0.02), n)
         self.status = status.astype(np.int8)
         self.gone = np.zeros(n, dtype=bool)
@@ -182,28 +198,16 @@ class Entities:
         self.uscc = self._uscc(gidx)
         self.regno = self._regno(gidx)
 
-        # People: operator (individual business) or legal representative; unique IDs via the running counter.
-        at = {code: i for i, code in enumerate(city.id_areas)}
-        local = np.array([at.get(ZONE_ID_AREA.get(c, c), at[c]) for c in city.unit_codes])[self.county]
-        local = np.where(
-            cy | ((local == at.get(CHANGYUAN, -1)) & (rng.random(n) < 0.7)), at[CHANGYUAN_OLD], local
-        )
-        other = np.array([at[a] for a in vocab.OTHER_AREAS])[rng.integers(0, len(vocab.OTHER_AREAS), n)]
-        area = np.where(rng.random(n) < 0.12, other, local)
+        # People: operator (individual business) or legal representative; unique IDs via the running counts.
+        area, birth_year = roots.area, roots.birth_year
         area_digits = np.frombuffer("".join(city.id_areas).encode(), np.uint8).reshape(-1, 6)[area]
-        est_year = 1970 + self.est.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64)
-        age = (22 + rng.gamma(2.5, 6.0, n)).astype(np.int64).clip(18, 70)
-        birth_year = (est_year - age).clip(1940, year - 18)
         # Spread each (area, year) group's running numbers over the year's days and sequence numbers.
-        slot = codes.affine(
-            persons.ranks(area, birth_year, ticket) + area * 7_777 + birth_year * 104_729, 365_000, 7919, 0
+        rank = PersonCounter.ranks(roots, persons_before)
+        slot = codes.affine(rank + area * 7_777 + birth_year * 104_729, 365_000, 7919, 0)
+        first_days = np.array(
+            [day(y) for y in range(PersonCounter.FIRST_YEAR, PersonCounter.FIRST_YEAR + 120)]
         )
-        birth = (
-            np.array([day(y) for y in range(PersonCounter.FIRST_YEAR, PersonCounter.FIRST_YEAR + 120)])[
-                birth_year - PersonCounter.FIRST_YEAR
-            ]
-            + slot // 1000
-        )
+        birth = first_days[birth_year - PersonCounter.FIRST_YEAR] + slot // 1000
         self.person_id = self._resident_id(area_digits, birth, slot % 1000)
         self.surname = _pick(rng, 1.0 / (np.arange(len(vocab.SURNAMES)) + 4), n).astype(np.int16)
         self.given = rng.integers(0, len(vocab.GIVEN_CHARS), (n, 2)).astype(np.int16)

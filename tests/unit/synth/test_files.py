@@ -88,6 +88,14 @@ def test_same_seed_same_bytes_whatever_the_parallelism(tmp_path, small_city):
         assert small_city.manifest["files"][kind]["sha256"] == sha(a / f"{kind}.csv")
 
 
+def test_worker_processes_give_the_same_bytes(tmp_path):
+    inline = generate_city(2500, 9, tmp_path / "inline", chunk_size=1000, workers=1)
+    spread = generate_city(2500, 9, tmp_path / "spread", chunk_size=1000, workers=2)
+    for name in ("registry.csv", "tax.csv", "credit.csv", "registry.xlsx", "manifest.json"):
+        assert sha(tmp_path / "inline" / name) == sha(tmp_path / "spread" / name), name
+    assert inline.manifest == spread.manifest
+
+
 def test_a_batch_does_not_depend_on_n(tmp_path):
     small = generate_city(300, 5, tmp_path / "s", chunk_size=100, xlsx=False)
     big = generate_city(500, 5, tmp_path / "b", chunk_size=100, xlsx=False)
