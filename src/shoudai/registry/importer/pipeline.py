@@ -27,7 +27,7 @@ from shoudai.registry.importer.validate import STAGED, stage_sql
 Progress = Callable[[int, int], None]
 
 THREADS = 2
-MEMORY_LIMIT = "2GB"
+MEMORY_LIMIT = "3GB"  # DuckDB spills to <workdir>/spill beyond this; the 10M-row registry file needs about that
 CSV_FLAGS = "auto_detect=false, quote='\"', escape='\"', max_line_size=1048576"
 # DuckDB's CSV reader is strict; files it cannot parse (ragged rows …) go through Python's csv module instead.
 CSV_ERRORS = (duckdb.InvalidInputException, duckdb.ConversionException)
@@ -193,11 +193,14 @@ def _load_ragged(con, path: Path, layout: readers.Layout, workdir: Path, progres
         writer = csv.writer(g)
         for _ in range(layout.header_index + 1):
             next(reader, None)
-        for record in reader:
-            if not record:
-                continue  # as DuckDB does with blank lines
-            fields = (record + [""] * width)[:width]
-            writer.writerow([*fields, len(record) if len(record) > width else ""])
+        try:
+            for record in reader:
+                if not record:
+                    continue  # as DuckDB does with blank lines
+                fields = (record + [""] * width)[:width]
+                writer.writerow([*fields, len(record) if len(record) > width else ""])
+        except csv.Error as exc:
+            raise ImportFileError(f"CSV格式错误，无法读取（第{reader.line_num}行附近）：{exc}") from exc
     _load(con, out, width, 0, ",", progress, estimate, extra=True)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import tempfile
 import time
@@ -65,8 +66,11 @@ def import_file(
     # The work directory sits next to the targets, so the final renames are atomic on one file system.
     with tempfile.TemporaryDirectory(prefix=".import-", dir=target) as tmp:
         staged = pipeline.run(path, kind, Path(tmp), progress)
+        placed = []  # files this import created (a concurrent import of the same file may have made them first)
         for name, src in (("xlsx", staged.rejects_xlsx), ("csv", staged.rejects_csv), ("parquet", staged.parquet)):
             if src is not None:
+                if not final[name].exists():
+                    placed.append(final[name])
                 os.replace(src, final[name])
     if progress is not None:
         progress(staged.total_rows, staged.total_rows)
@@ -90,7 +94,7 @@ def import_file(
     try:
         session.flush()
     except Exception:
-        _remove(final.values())
+        _remove(placed)
         raise
     return ImportOutcome(batch, True, staged.problems)
 
@@ -104,9 +108,5 @@ def _problems_in(batch: ImportBatch) -> int:
     """Lines of an earlier import's rejects report (0 when it had none)."""
     if not batch.rejects_path or not Path(batch.rejects_path).is_file():
         return 0
-    with open(batch.rejects_path, "rb") as f:
-        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
-    return max(lines - 1, 0)
-
-
-__all__ = ["ImportFileError", "ImportOutcome", "import_file"]
+    with open(batch.rejects_path, encoding="utf-8-sig", newline="") as f:
+        return max(sum(1 for _ in csv.reader(f)) - 1, 0)  # records, not lines: a value may hold a line break

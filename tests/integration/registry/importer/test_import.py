@@ -2,6 +2,7 @@
 
 import csv
 import hashlib
+import io
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -30,7 +31,7 @@ def rows(path: str) -> list[dict]:
 def rejects(path: str) -> list[dict]:
     raw = Path(path).read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # Excel needs the BOM to see UTF-8
-    return list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+    return list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
 
 
 def files_under(directory: Path) -> list[Path]:
@@ -281,3 +282,15 @@ def test_progress_is_reported_up_to_the_total(session):
         (done, total)))
     assert seen[-1] == (10, 10)
     assert all(done <= total for done, total in seen)
+
+
+def test_a_value_with_a_line_break_is_one_problem_and_counted_again_on_reimport(session, tmp_path):
+    path = tmp_path / "credit-newline.csv"
+    path.write_text('主体标识,标识类型,有贷款记录,有票据贴现记录\n91410702MA44ABCD1B,统一社会信用代码,"是\n否",否\n'
+                    "92410783MA45XY0212,统一社会信用代码,是,否\n", encoding="utf-8")
+    first = import_file(session, path, "credit", actor="clerk")
+    assert (first.batch.accepted_rows, first.batch.rejected_rows, first.problems_count) == (1, 1, 1)
+    (problem,) = rejects(first.batch.rejects_path)
+    assert (problem["行号"], problem["值"]) == ("2", "是\n否")
+    again = import_file(session, path, "credit", actor="clerk")
+    assert again.created is False and again.problems_count == 1
