@@ -17,6 +17,8 @@ class Settings(BaseSettings):
     # Another city points this at its own divisions/banks/industries/thresholds files.
     reference_dir: Path | None = None
     timezone: str = "Asia/Shanghai"
+    # Display name of the city; empty means the name in the reference files (city.csv).
+    city_name: str = ""
     # Keys for personal data (X2). The demo default is for a laptop only; production sets its own.
     field_key: str = "ZGVtby1rZXktZG8tbm90LXVzZS1pbi1wcm9kdWN0aW9uISE="
     blind_index_key: str = "demo-blind-index-key-change-me"

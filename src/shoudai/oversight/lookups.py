@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from shoudai.config import get_settings
 from shoudai.kit.text import compact
 from shoudai.oversight.errors import OversightError
 from shoudai.reference import loaders
@@ -58,19 +57,8 @@ def county_of_uscc(uscc: str | None) -> str | None:
 
 
 def city_name() -> str:
-    """The city's name: settings.city_name where configured; else read off the reference divisions, whose
-    functional zones carry the city's name (新乡高新…, 新乡经济…); 本市 when nothing can be told."""
-    configured = getattr(get_settings(), "city_name", None)
-    if configured:
-        return configured
-    names = [d.name for d in loaders.reporting_units() if d.kind == "zone"] or [
-        d.name for d in loaders.reporting_units()
-    ]
-    prefixes = Counter(n[:2] for n in names)
-    stem, count = prefixes.most_common(1)[0] if prefixes else ("", 0)
-    if count < 2:
-        return "本市"
-    return stem if stem.endswith("市") else stem + "市"
+    """The city's name, from the reference files (or SHOUDAI_CITY_NAME)."""
+    return loaders.city().name
 
 
 def newest_version_id(session: Session, year: int | None = None) -> int | None:

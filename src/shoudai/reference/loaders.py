@@ -14,6 +14,13 @@ PACKAGE_DATA = Path(__file__).parent / "data"
 
 
 @dataclass(frozen=True)
+class City:
+    code: str
+    name: str
+    province: str
+
+
+@dataclass(frozen=True)
 class Division:
     code: str
     name: str
@@ -60,6 +67,13 @@ def reference_dir() -> Path:
 def _rows(name: str) -> list[dict[str, str]]:
     with open(reference_dir() / name, encoding="utf-8-sig", newline="") as f:
         return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+@lru_cache
+def city() -> City:
+    """The city these reference files describe; SHOUDAI_CITY_NAME overrides its display name."""
+    (row,) = _rows("city.csv")
+    return City(row["code"], get_settings().city_name or row["name"], row["province"])
 
 
 @lru_cache
@@ -120,5 +134,5 @@ def size_rules() -> tuple[SizeRule, ...]:
 
 def clear_caches() -> None:
     """Forget loaded files (tests that point SHOUDAI_REFERENCE_DIR elsewhere)."""
-    for fn in (divisions, banks, industry_sections, size_rules):
+    for fn in (city, divisions, banks, industry_sections, size_rules):
         fn.cache_clear()
