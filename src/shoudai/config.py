@@ -19,6 +19,11 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     # Display name of the city; empty means the name in the reference files (city.csv).
     city_name: str = ""
+    # Where people reach the platform: QR codes and SMS links point here.
+    public_base_url: str = "http://127.0.0.1:8000"
+    # An HTTP SMS gateway; empty means the file gateway (<data_dir>/sms.log), for the demo.
+    sms_url: str = ""
+    sms_token: str = ""
     # Keys for personal data (X2). The demo default is for a laptop only; production sets its own.
     field_key: str = "ZGVtby1rZXktZG8tbm90LXVzZS1pbi1wcm9kdWN0aW9uISE="
     blind_index_key: str = "demo-blind-index-key-change-me"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,6 +11,7 @@ from typing import Protocol
 
 import httpx
 
+from shoudai.config import get_settings
 from shoudai.kit.masking import mask_phone
 
 
@@ -104,7 +104,7 @@ def _check(phone: str, text: str) -> None:
 
 def gateway_from_env(data_dir: Path) -> SmsGateway:
     """The configured gateway: SHOUDAI_SMS_URL (+ SHOUDAI_SMS_TOKEN) for HTTP, else the file gateway."""
-    url = os.environ.get("SHOUDAI_SMS_URL", "")
-    if url:
-        return HttpGateway(url, os.environ.get("SHOUDAI_SMS_TOKEN", ""))
+    settings = get_settings()
+    if settings.sms_url:
+        return HttpGateway(settings.sms_url, settings.sms_token)
     return FileGateway(Path(data_dir) / "sms.log")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import os
 import re
 from datetime import datetime
 
@@ -13,13 +12,11 @@ import segno
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shoudai.config import get_settings
 from shoudai.lending.common import Actorish, LendingError, NotFound, actor_name, audit, now_utc
 from shoudai.lending.models import Channel
 from shoudai.reference.loaders import banks, division_names
 
-# TODO(settings): move into Settings as public_base_url; read here so this module adds nothing to config.py.
-BASE_URL_ENV = "SHOUDAI_PUBLIC_BASE_URL"
-DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 LANDING_PATH = "/q/"  # the web layer serves the need form at <base>/q/<channel code>
 
 KINDS = {
@@ -35,7 +32,7 @@ CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{2,31}$")
 
 def public_base_url() -> str:
     """The address people reach the platform at (SHOUDAI_PUBLIC_BASE_URL), without a trailing slash."""
-    return (os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/")
+    return get_settings().public_base_url.rstrip("/")
 
 
 def channel_url(code: str, base_url: str | None = None) -> str:

@@ -6,6 +6,7 @@ import subprocess
 
 import pytest
 
+from shoudai.config import get_settings
 from shoudai.lending import channels
 from shoudai.lending.common import LendingError
 
@@ -28,13 +29,15 @@ def test_channel_rules(session):
 
 
 def test_qr_points_at_the_public_base_url(monkeypatch):
-    monkeypatch.setenv(channels.BASE_URL_ENV, "https://shoudai.example.cn/")
+    monkeypatch.setenv("SHOUDAI_PUBLIC_BASE_URL", "https://shoudai.example.cn/")
+    get_settings.cache_clear()
     assert channels.channel_url("hx-tax") == "https://shoudai.example.cn/q/hx-tax"
     png = channels.qr_png("hx-tax")
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     svg = channels.qr_svg("hx-tax").decode()
     assert svg.startswith("<svg") and "新享贷款码" in svg
-    monkeypatch.delenv(channels.BASE_URL_ENV)
+    monkeypatch.delenv("SHOUDAI_PUBLIC_BASE_URL")
+    get_settings.cache_clear()
     assert channels.channel_url("x") == "http://127.0.0.1:8000/q/x"
     assert channels.qr("x").error == "M"
 

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from shoudai.config import get_settings
 from shoudai.kit.sms import FileGateway, HttpGateway, SmsError, gateway_from_env
 
 
@@ -54,6 +55,12 @@ def test_http_gateway_unreachable_is_retryable():
 
 def test_gateway_from_env(tmp_path, monkeypatch):
     monkeypatch.delenv("SHOUDAI_SMS_URL", raising=False)
+    get_settings.cache_clear()
     assert isinstance(gateway_from_env(tmp_path), FileGateway)
     monkeypatch.setenv("SHOUDAI_SMS_URL", "http://127.0.0.1:1/x")
-    assert isinstance(gateway_from_env(tmp_path), HttpGateway)
+    get_settings.cache_clear()
+    try:
+        assert isinstance(gateway_from_env(tmp_path), HttpGateway)
+    finally:
+        monkeypatch.delenv("SHOUDAI_SMS_URL")
+        get_settings.cache_clear()
