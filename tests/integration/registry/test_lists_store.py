@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pyarrow as pa
-import pytest
 from sqlalchemy import inspect, select
 
 from shoudai.pipeline.build import ENTRY_COLUMNS
@@ -45,9 +44,7 @@ def _entries(n: int) -> pa.Table:
     return pa.table({c: pa.array(v, types.get(c, pa.string())) for c, v in cols.items()})
 
 
-@pytest.mark.parametrize("rebuild_from", [10**9, 100])  # keep the indexes / drop and rebuild them
-def test_bulk_load_round_trips(session, monkeypatch, rebuild_from):
-    monkeypatch.setattr(store, "REBUILD_INDEXES_FROM", rebuild_from)
+def test_bulk_load_round_trips(session):
     v = _version(session)
     table = _entries(1500)
     n = store.bulk_load(session, ListEntry.__table__, table.to_batches(max_chunksize=400),
