@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     sms_url: str = ""
     sms_token: str = ""
     # Keys for personal data (X2). The demo default is for a laptop only; production sets its own.
-    field_key: str = "ZGVtby1rZXktZG8tbm90LXVzZS1pbi1wcm9kdWN0aW9uISE="
+    field_key: str = "c2hvdWRhaS1kZW1vLWtleS1OT1QtZm9yLXByb2QhISE="  # 32 bytes
     blind_index_key: str = "demo-blind-index-key-change-me"
 
     def resolved_database_url(self) -> str:

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from shoudai.cli import lists as lists_cli
+from shoudai.cli import web as web_cli
 from shoudai.config import get_settings
 from shoudai.synth import generate_city
 from shoudai.synth.city import DEFAULT_BASE_YEAR
@@ -20,6 +21,9 @@ def demo(
     entities: Annotated[int, typer.Option("--entities", "-n", min=100, help="模拟市场主体数量")] = 20_000,
     seed: Annotated[int, typer.Option("--seed", help="随机种子")] = 2026,
     years: Annotated[int, typer.Option("--years", min=1, max=5, help="连续生成几年名单（存量+新增）")] = 2,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="之后启动网页平台（含演示账户）")] = True,
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8000,
 ) -> None:
     """演示：生成模拟城市，导入三方数据，逐年生成两张名单并导出 Demo: a synthetic city, its lists year by year, exports."""
     data_dir = get_settings().data_dir
@@ -42,3 +46,5 @@ def demo(
         )
     console.print(f"\n[bold]完成 Done.[/bold] 数据库 database: {get_settings().resolved_database_url()}")
     console.print(f"导出文件 exports: {Path(data_dir / 'exports').resolve()}")
+    if serve:
+        web_cli.serve(host=host, port=port, demo=True, proxy_headers=False)

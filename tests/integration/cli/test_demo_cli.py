@@ -1,0 +1,36 @@
+"""The README's main job, end to end on the embedded default: a generated city, two years of lists, exports."""
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+
+@pytest.mark.slow
+def test_demo_builds_two_years_and_exports(tmp_path):
+    env = {**os.environ, "SHOUDAI_DATA_DIR": str(tmp_path), "COLUMNS": "160"}
+    env.pop("SHOUDAI_DATABASE_URL", None)
+    shoudai = Path(sys.executable).with_name("shoudai")
+    run = subprocess.run([str(shoudai), "demo", "--entities", "3000", "--no-serve"], env=env, capture_output=True,
+                         text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "2025 年两张无贷户名单" in run.stdout and "2026 年两张无贷户名单" in run.stdout
+    assert (tmp_path / "shoudai.db").exists()
+    for year in (2025, 2026):
+        out = tmp_path / "exports" / str(year)
+        header = (out / "sme.csv").read_text("utf-8").splitlines()[0]
+        assert {"uscc", "name", "county_code", "tier", "change"} <= set(header.lstrip("\ufeff").split(","))
+        books = sorted((out / "excel").glob("*.xlsx"))
+        assert len(books) == 15
+        wb = openpyxl.load_workbook(books[0], read_only=True)
+        assert "小微企业无贷户名单" in wb.sheetnames and "个体工商户无贷户名单" in wb.sheetnames
+    # the second year is built against the first: some entries carried, some removed with a reason
+    removed = (tmp_path / "exports" / "2026" / "removed.csv").read_text("utf-8").splitlines()
+    assert len(removed) > 1
+    with open(tmp_path / "exports" / "2026" / "individual.csv", encoding="utf-8-sig", newline="") as f:
+        changes = {row["change"] for row in csv.DictReader(f)}
+    assert changes == {"new", "carried"}
