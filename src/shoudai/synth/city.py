@@ -17,6 +17,7 @@ from shoudai.synth import vocab
 from shoudai.synth.population import City, Entities, PersonCounter, Roots
 from shoudai.synth.render import CREDIT_HEADER, REGISTRY_HEADER, TAX_HEADER, Renderer, csv_lines
 from shoudai.synth.truth import REASON_NAMES, SIZE_NAMES, TIER_NAMES, SizeTable, judge
+from shoudai.synth.xlsx import MAX_ROWS as XLSX_MAX_ROWS
 from shoudai.synth.xlsx import SheetWriter
 
 CHUNK = 100_000
@@ -189,6 +190,8 @@ def generate_city(
     make_xlsx = (n <= XLSX_MAX_ENTITIES) if xlsx is None else xlsx
     job = _Job.build(seed, base_year, generation, make_xlsx)
     specs = _batches(n, generation, chunk_size)
+    if make_xlsx and specs[-1][3] * 1.01 >= XLSX_MAX_ROWS:  # duplicates add ≈ 0.2%
+        raise ValueError("registry.xlsx holds at most 1,048,575 rows: too many entities for --xlsx")
     if workers is None:  # processes pay off only on big cities: each costs a second or two to start
         workers = min(2, os.cpu_count() or 1) if specs[-1][3] >= PARALLEL_FROM else 1
     workers = min(workers, len(specs))

@@ -224,9 +224,8 @@ class Entities:
             _pick(rng, (8, 14, 12, 10, 14, 14, 6, 2), n)
         ]
         cap_coop = caps[_pick(rng, (0, 0, 10, 10, 20, 25, 15, 5, 10, 5, 0, 0), n)]
-        cap_ent = np.where(
-            self.etype == 5, np.maximum(cap_ent * 10, 50_000), cap_ent
-        )  # 股份有限公司 are bigger
+        # 股份有限公司 are bigger.
+        cap_ent = np.where(self.etype == 5, np.maximum(cap_ent * 10, 50_000), cap_ent)
         capital = np.where(self.kind == 0, cap_ind, np.where(self.kind == 1, cap_ent, cap_coop))
         self.capital = np.where((self.kind == 0) & (rng.random(n) < 0.3), -1, capital)
 
