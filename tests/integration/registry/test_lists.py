@@ -98,3 +98,18 @@ def test_wrong_batch_kind_is_refused(session, tmp_path):
     reg, tax, credit = _batches(session, "year1", tmp_path / "s1")
     with pytest.raises(lists.ListBuildError):
         lists.build_version(session, 2024, tax, reg, credit, actor="admin")
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_spark_engine_stores_the_same_version(session, tmp_path, backend):
+    if backend != "sqlite":
+        pytest.skip("the engine does not depend on the app database; once is enough")
+    pytest.importorskip("pyspark")
+    batches = _batches(session, "year1", tmp_path / "s1")
+    duck = lists.build_version(session, 2024, *batches, actor="admin")
+    digest = duck.content_digest
+    spark = lists.build_version(session, 2024, *batches, engine="spark", actor="admin")
+    assert spark.engine == "spark" and spark.content_digest == digest
+    assert (spark.sme_count, spark.individual_count) == (9, 2)
