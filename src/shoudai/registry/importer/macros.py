@@ -6,13 +6,14 @@ from shoudai.kit import codes, dates
 from shoudai.kit.text import FULL_WIDTH, HALF_WIDTH
 
 
-def _lit(text: str) -> str:
+def lit(text: str) -> str:
+    """A SQL string literal."""
     return "'" + text.replace("'", "''") + "'"
 
 
 def _uscc_sum(arg: str) -> str:
     """Σ weight × value; strpos is value + 1, so the weights' sum is taken off once (fewer vector operations)."""
-    alphabet = _lit(codes.USCC_ALPHABET)
+    alphabet = lit(codes.USCC_ALPHABET)
     terms = " + ".join(f"strpos({alphabet}, substr({arg}, {i + 1}, 1)) * {w}" for i, w in enumerate(codes.USCC_WEIGHTS))
     return f"({terms} - {sum(codes.USCC_WEIGHTS)})"
 
@@ -33,11 +34,11 @@ DATE_EITHER = f"(?:{dates.SEPARATED}|{dates.COMPACT})"
 
 def macro_sql() -> list[str]:
     """CREATE MACRO statements; every macro maps NULL to NULL."""
-    alphabet = _lit(codes.USCC_ALPHABET)
+    alphabet = lit(codes.USCC_ALPHABET)
     return [
         # Full-width → half-width; translate() is slow in DuckDB, so only for the few values that need it.
-        f"""CREATE OR REPLACE TEMP MACRO hw(s) AS CASE WHEN regexp_matches(s, {_lit(FULL_WIDTH_CLASS)})
-              THEN translate(s, {_lit(FULL_WIDTH)}, {_lit(HALF_WIDTH)}) ELSE s END""",
+        f"""CREATE OR REPLACE TEMP MACRO hw(s) AS CASE WHEN regexp_matches(s, {lit(FULL_WIDTH_CLASS)})
+              THEN translate(s, {lit(FULL_WIDTH)}, {lit(HALF_WIDTH)}) ELSE s END""",
         # squeeze (of half-width text): trimmed, inner whitespace collapsed; blank → NULL. `w`: the row has whitespace
         # somewhere (one regex per row instead of one per field: most rows have none, and then h is already clean).
         f"""CREATE OR REPLACE TEMP MACRO sq(h, w) AS nullif(CASE WHEN w AND regexp_matches(h, '[\\t\\n\\f\\r]|  |^ | $')
@@ -56,7 +57,7 @@ def macro_sql() -> list[str]:
               WHEN p IS NULL THEN '为空'
               WHEN length(p) <> 18 THEN '长度应为18位'
               WHEN NOT regexp_full_match(p, '[0-9]{{17}}[0-9X]') THEN '格式错误'
-              WHEN {_lit(codes.ID_CHECK)}[({_id_sum('p')}) % 11 + 1] <> p[18] THEN '校验位错误'
+              WHEN {lit(codes.ID_CHECK)}[({_id_sum('p')}) % 11 + 1] <> p[18] THEN '校验位错误'
             END""",
         # dates (kit.dates.parse_date) of squeezed text: the matched parts as Y-M-D, then a real calendar day or NULL
         f"""CREATE OR REPLACE TEMP MACRO to_date(s) AS CASE
@@ -64,10 +65,10 @@ def macro_sql() -> list[str]:
               -- the common ISO form without any regex
               WHEN strlen(s) = 10 AND s[5] = '-' AND s[8] = '-' AND NOT contains(s, ' ') AND NOT contains(s, '+')
                 THEN CAST(try_strptime(s, '%Y-%m-%d') AS DATE)
-              WHEN regexp_full_match(s, {_lit(dates.SERIAL)})
+              WHEN regexp_full_match(s, {lit(dates.SERIAL)})
                 THEN DATE '{dates.EXCEL_EPOCH.isoformat()}' + CAST(s[1:5] AS INTEGER)
-              WHEN regexp_full_match(s, {_lit(DATE_EITHER)})
-                THEN CAST(try_strptime(regexp_replace(s, {_lit('^' + DATE_EITHER + '$')}, '\\1\\4-\\2\\5-\\3\\6'),
+              WHEN regexp_full_match(s, {lit(DATE_EITHER)})
+                THEN CAST(try_strptime(regexp_replace(s, {lit('^' + DATE_EITHER + '$')}, '\\1\\4-\\2\\5-\\3\\6'),
                                        '%Y-%m-%d') AS DATE)
             END""",
     ]

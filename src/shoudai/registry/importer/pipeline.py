@@ -20,7 +20,8 @@ from shoudai.config import get_settings
 from shoudai.reference.loaders import division_code_map, industry_sections
 from shoudai.registry.importer import readers
 from shoudai.registry.importer.errors import ImportFileError
-from shoudai.registry.importer.macros import _lit, macro_sql
+from shoudai.registry.importer.macros import lit, macro_sql
+from shoudai.registry.importer.rejects import write_reports
 from shoudai.registry.importer.sources import SOURCES, Source
 from shoudai.registry.importer.validate import STAGED, stage_sql
 
@@ -136,7 +137,7 @@ def _load(con, file: Path, width: int, skip: int, delimiter: str, progress, esti
     names = [f"c{j}" for j in range(width)] + (["extra_fields"] if extra else [])
     cols = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
     relation = (
-        f"read_csv({_lit(str(file))}, header=false, skip={skip}, columns={cols}, delim={_lit(delimiter)}, {CSV_FLAGS})"
+        f"read_csv({lit(str(file))}, header=false, skip={skip}, columns={cols}, delim={lit(delimiter)}, {CSV_FLAGS})"
     )
     con.execute("DROP TABLE IF EXISTS raw")
     _run_with_progress(con, f"CREATE TEMP TABLE raw AS SELECT * FROM {relation}", progress, estimate, (0, 0.5))
@@ -246,11 +247,9 @@ def _finish(con, path: Path, source: Source, layout, fmt: str, encoding, workdir
     con.execute(
         f"""COPY (SELECT {', '.join(staged_cols)} FROM stage
                   WHERE ok AND row_no NOT IN (SELECT row_no FROM dropped))
-            TO {_lit(str(parquet))} (FORMAT parquet, COMPRESSION snappy)"""
+            TO {lit(str(parquet))} (FORMAT parquet, COMPRESSION snappy)"""
     )
     started = trace("parquet", started)
-    from shoudai.registry.importer.rejects import write_reports
-
     problems, rejects_csv, rejects_xlsx = write_reports(con, path.name, source, layout, workdir)
     trace("rejects", started)
     return Staged(

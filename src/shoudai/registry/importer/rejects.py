@@ -8,7 +8,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from shoudai.registry.importer.macros import _lit
+from shoudai.registry.importer.macros import lit
 from shoudai.registry.importer.readers import Layout
 from shoudai.registry.importer.sources import Source
 from shoudai.registry.importer.validate import check_actions
@@ -31,11 +31,11 @@ def problems_sql(file_name: str, source: Source, layout: Layout) -> str:
     """Every problem in the stage table, in file order, with the report's columns."""
     labels = column_labels(source, layout)
     parts = [
-        f"SELECT row_no, {order} AS col_order, {_lit(labels[key])} AS col, r_{key} AS value, e_{key} AS reason, "
-        f"{_lit(action)} AS action FROM stage WHERE e_{key} IS NOT NULL"
+        f"SELECT row_no, {order} AS col_order, {lit(labels[key])} AS col, r_{key} AS value, e_{key} AS reason, "
+        f"{lit(action)} AS action FROM stage WHERE e_{key} IS NOT NULL"
         for order, (key, action) in enumerate(check_actions(source.kind).items())
     ]
-    return f"""SELECT {_lit(file_name)} AS "文件", row_no AS "行号", col AS "列", value AS "值", reason AS "原因",
+    return f"""SELECT {lit(file_name)} AS "文件", row_no AS "行号", col AS "列", value AS "值", reason AS "原因",
                       action AS "处理"
                FROM ({' UNION ALL '.join(parts)}) ORDER BY row_no, col_order"""
 
@@ -47,7 +47,7 @@ def write_reports(con, file_name: str, source: Source, layout: Layout, workdir: 
     if count == 0:
         return 0, None, None
     body = workdir / "rejects.body.csv"
-    con.execute(f"COPY problems TO {_lit(str(body))} (FORMAT csv, HEADER true)")
+    con.execute(f"COPY problems TO {lit(str(body))} (FORMAT csv, HEADER true)")
     out_csv = workdir / "rejects.csv"
     with out_csv.open("wb") as dst, body.open("rb") as src:
         dst.write(codecs.BOM_UTF8)  # so Excel opens it as UTF-8

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from shoudai.registry.importer.macros import ANY_SPACE, FULL_WIDTH_CLASS, _lit
+from shoudai.registry.importer.macros import ANY_SPACE, FULL_WIDTH_CLASS, lit
 from shoudai.registry.importer.sources import SOURCES
 
 REJECT = "已拒绝该行"
@@ -68,18 +68,18 @@ class Plan:
 
 def _in(arg: str, values: tuple[str, ...]) -> str:
     """arg IN (values), NULL for NULL; as list_contains, which DuckDB does not turn into a join."""
-    return "list_contains([" + ", ".join(_lit(v) for v in values) + f"], {arg})"
+    return "list_contains([" + ", ".join(lit(v) for v in values) + f"], {arg})"
 
 
 def division_case(arg: str, code_map: dict[str, str]) -> str:
     """Any known (current or legacy) division code → the current one, else NULL."""
-    whens = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in sorted(code_map.items()))
+    whens = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in sorted(code_map.items()))
     return f"CASE {arg} {whens} END"
 
 
 def section_case(arg: str, sections: list[tuple[str, int, int]]) -> str:
     """The GB/T 4754 section letter of a 2-digit division number (INTEGER arg), else NULL."""
-    whens = " ".join(f"WHEN {arg} BETWEEN {lo} AND {hi} THEN {_lit(s)}" for s, lo, hi in sections)
+    whens = " ".join(f"WHEN {arg} BETWEEN {lo} AND {hi} THEN {lit(s)}" for s, lo, hi in sections)
     return f"CASE {whens} END"
 
 
@@ -121,7 +121,7 @@ def _industry(key: str, sections: list[tuple[str, int, int]]) -> tuple[list[tupl
     return norm, Check(key, reason, IGNORE), staged
 
 
-def _registry(present: set[str], divisions: dict[str, str], sections) -> Plan:
+def _registry(divisions: dict[str, str], sections) -> Plan:
     county = division_case("county__n", divisions)
     ind_norm, ind_check, ind_staged = _industry("industry_code", sections)
     cap_norm, cap_check, cap_staged = _money("registered_capital", "cp(registered_capital__h, row__ws)")
@@ -203,7 +203,7 @@ def _registry(present: set[str], divisions: dict[str, str], sections) -> Plan:
     return Plan(normalised, checks, staged)
 
 
-def _tax(present: set[str], divisions: dict[str, str], sections) -> Plan:
+def _tax(divisions: dict[str, str], sections) -> Plan:
     ind_norm, ind_check, ind_staged = _industry("industry_code", sections)
     money = {k: _money(k, f"cp({k}__h, row__ws)") for k in ("revenue", "assets", "tax_paid")}
     normalised = [
@@ -259,11 +259,11 @@ def _tax(present: set[str], divisions: dict[str, str], sections) -> Plan:
     return Plan(normalised, checks, staged)
 
 
-def _credit(present: set[str], divisions: dict[str, str], sections) -> Plan:
+def _credit(divisions: dict[str, str], sections) -> Plan:
     def flag(arg: str) -> str:
         return f"CASE WHEN {_in(arg, YES)} THEN true WHEN {_in(arg, NO)} THEN false END"
 
-    id_type = " ".join(f"WHEN {_in('type__n', v)} THEN {_lit(k)}" for k, v in ID_TYPES.items())
+    id_type = " ".join(f"WHEN {_in('type__n', v)} THEN {lit(k)}" for k, v in ID_TYPES.items())
     normalised = [
         ("sid__n", "cp(subject_id__h, row__ws)"),
         ("type__n", "cp(id_type__h, row__ws)"),
@@ -301,6 +301,16 @@ def _credit(present: set[str], divisions: dict[str, str], sections) -> Plan:
 PLANS = {"registry": _registry, "tax": _tax, "credit": _credit}
 
 
+def row_flags(columns: list[str]) -> str:
+    """SQL for row__fw (some field holds a full-width character) and row__ws (some field holds whitespace).
+
+    One scan of the whole row instead of one per field: most rows need neither clean-up.
+    """
+    text = "concat_ws(chr(1), " + ", ".join(columns) + ")"
+    spaced = " OR ".join(f"contains({text}, {lit(ch)})" for ch in ANY_SPACE)
+    return f"regexp_matches({text}, {lit(FULL_WIDTH_CLASS)}) AS row__fw, ({spaced}) AS row__ws"
+
+
 def _levels(named: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
     """Group (name, SQL) pairs into SELECT layers: each value is computed once, after the values it uses.
 
@@ -319,18 +329,17 @@ def _levels(named: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
 def stage_sql(
     kind: str, relation: str, divisions: dict[str, str], sections: list[tuple[str, int, int]], width: int = 0
 ) -> str:
-    """SELECT … FROM `relation` giving the stage of a `kind` file (see module docstring)."""
+    """SELECT … FROM `relation` giving the stage of a `kind` file (see module docstring).
+
+    `relation` has row_no, the raw columns under their keys, and extra_fields.
+    """
     source = SOURCES[kind]
-    plan = PLANS[kind]({c.key for c in source.columns}, divisions, sections)
+    plan = PLANS[kind](divisions, sections)
     plan.checks.append(Check(
         "extra_fields", f"CASE WHEN extra_fields IS NOT NULL THEN '该行有' || extra_fields || '列，多于表头的{width}列' END",
         REJECT))
-    inner = relation
     # Row-level flags first: one scan of the whole row tells whether any field needs the (slow) clean-up.
-    row_text = "concat_ws(chr(1), " + ", ".join(c.key for c in source.columns) + ")"
-    spaced = " OR ".join(f"contains(row__txt, {_lit(ch)})" for ch in ANY_SPACE)
-    inner = (f"(SELECT *, regexp_matches(row__txt, {_lit(FULL_WIDTH_CLASS)}) AS row__fw, ({spaced}) AS row__ws "
-             f"FROM (SELECT *, {row_text} AS row__txt FROM {inner}))")
+    inner = f"(SELECT *, {row_flags([c.key for c in source.columns])} FROM {relation})"
     half = [(f"{c.key}__h", f"CASE WHEN row__fw THEN hw({c.key}) ELSE {c.key} END") for c in source.columns]
     for level in _levels(half + plan.normalised):
         inner = f"(SELECT *, {', '.join(f'{expr} AS {name}' for name, expr in level)} FROM {inner})"
@@ -351,5 +360,5 @@ FROM (SELECT *, {checks} FROM {inner})"""
 
 def check_actions(kind: str) -> dict[str, str]:
     """Source column key → what a problem in it does (REJECT the row or IGNORE the field)."""
-    plan = PLANS[kind](set(), {}, [])
+    plan = PLANS[kind]({}, [])
     return {c.key: c.action for c in plan.checks} | {"extra_fields": REJECT}

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shoudai.kit import codes, dates, text
-from shoudai.registry.importer.macros import ANY_SPACE_CLASS, _lit, macro_sql
+from shoudai.registry.importer.macros import ANY_SPACE_CLASS, lit, macro_sql
 
 SYMBOLS = codes.USCC_ALPHABET + "IOSVZabc xX\t０１９ＡＹａｙ（）\u3000中-/年月日.:T"
 
@@ -74,7 +74,7 @@ def test_resident_id_check_in_sql_equals_python_on_many_random_numbers(con):
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.one_of(st.none(), st.text(alphabet=SYMBOLS, max_size=20)), min_size=1, max_size=50))
 def test_normalisation_and_checks_agree_on_arbitrary_text(con, values):
-    spaced = f"regexp_matches(s, {_lit(ANY_SPACE_CLASS)})"
+    spaced = f"regexp_matches(s, {lit(ANY_SPACE_CLASS)})"
     assert sql_column(con, f"cp(hw(s), {spaced})", values) == [text.compact(v) for v in values]
     assert sql_column(con, f"sq(hw(s), {spaced})", values) == [text.squeeze(v) for v in values]
     assert sql_column(con, "cp(hw(s), true)", values) == [text.compact(v) for v in values]
