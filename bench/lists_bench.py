@@ -102,7 +102,7 @@ def _timed_child(code: str) -> float:
 
 
 def _median_report(runs: list[dict]) -> dict[str, float]:
-    keys = runs[0]["times"].keys()
+    keys = [k for k in runs[0]["times"] if all(k in r["times"] for r in runs)]
     return {k: statistics.median(r["times"][k] for r in runs) for k in keys}
 
 
@@ -129,7 +129,7 @@ def main() -> None:
         r = _child(city, a.engine, a.excel and i == 0, a.year)
         runs.append(r)
         print(f"run {i + 1}: total {r['times']['total']:.1f}s, peak RSS {r['peak_rss_mb']:.0f} MB, "
-              f"{r['entries']:,} entries", flush=True)
+              f"{r['entries']:,} entries; " + ", ".join(f"{k} {v:.1f}" for k, v in r["times"].items()), flush=True)
         if not a.no_floor:
             floors.append(_timed_child(f"from bench.baselines import duckdb_floor; duckdb_floor(__import__('pathlib')"
                                        f".Path({str(city)!r}))"))
