@@ -28,7 +28,8 @@ from shoudai.registry.importer.validate import STAGED, stage_sql
 Progress = Callable[[int, int], None]
 
 THREADS = 2
-MEMORY_LIMIT = "3GB"  # DuckDB spills to <workdir>/spill beyond this; the 10M-row registry file needs about that
+# DuckDB spills to <workdir>/spill beyond this (SHOUDAI_IMPORT_MEMORY_LIMIT overrides it, e.g. "5GB").
+MEMORY_LIMIT = os.environ.get("SHOUDAI_IMPORT_MEMORY_LIMIT", "3GB")
 CSV_FLAGS = "auto_detect=false, quote='\"', escape='\"', max_line_size=1048576"
 # DuckDB's CSV reader is strict; files it cannot parse (ragged rows …) go through Python's csv module instead.
 CSV_ERRORS = (duckdb.InvalidInputException, duckdb.ConversionException)
@@ -232,13 +233,13 @@ def _finish(con, path: Path, source: Source, layout, fmt: str, encoding, workdir
         raise ImportFileError("文件中没有数据行（只有表头）")
     staged_cols = [name for name, _ in STAGED[source.kind]]
     data_cols = ", ".join(c for c in staged_cols if c != "row_no")
-    # Exact duplicates among accepted rows: find candidate groups by a 64-bit hash, confirm on the values themselves.
+    # Exact duplicates among accepted rows: candidate groups by the 64-bit row__h, confirmed on the values themselves.
     con.execute(
         f"""CREATE TEMP TABLE dropped AS
         SELECT row_no FROM (
             SELECT row_no, row_number() OVER (PARTITION BY {data_cols} ORDER BY row_no) AS copy_no
-            FROM stage WHERE ok AND hash({data_cols}) IN (
-                SELECT hash({data_cols}) AS h FROM stage WHERE ok GROUP BY h HAVING count(*) > 1))
+            FROM stage WHERE row__h IN (
+                SELECT row__h FROM stage WHERE row__h IS NOT NULL GROUP BY row__h HAVING count(*) > 1))
         WHERE copy_no > 1"""
     )
     duplicates = con.execute("SELECT count(*) FROM dropped").fetchone()[0]

@@ -351,11 +351,14 @@ def stage_sql(
         f"CAST({expr} AS {types[name]}) AS {name}" for name, expr in plan.staged
     )
     errors = ", ".join(f"e_{c.key}" for c in plan.checks)
+    data_cols = ", ".join(name for name, _ in plan.staged)
+    # row__h: a 64-bit hash of an accepted row's values, so exact duplicates are found by grouping one integer.
     return f"""
+SELECT *, CASE WHEN ok THEN hash({data_cols}) END AS row__h FROM (
 SELECT row_no, {' AND '.join(rejecting)} AS ok,
   {staged},
   {errors}, {raws}
-FROM (SELECT *, {checks} FROM {inner})"""
+FROM (SELECT *, {checks} FROM {inner}))"""
 
 
 def check_actions(kind: str) -> dict[str, str]:
