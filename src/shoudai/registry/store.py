@@ -56,9 +56,9 @@ def load_parquet(session: Session, table: Table, path: str | Path, constants: di
 
 def _sqlite_load(dbapi, table: Table, batches, constants) -> int:
     cur = dbapi.cursor()
-    # Safe inside a transaction: more page cache and in-memory temp B-trees for the index rebuild.
+    # A large page cache while loading (safe inside a transaction); restored after, as the connection is pooled.
+    (old_cache,) = cur.execute("PRAGMA cache_size").fetchone()
     cur.execute("PRAGMA cache_size = -262144")
-    cur.execute("PRAGMA temp_store = MEMORY")
     total = 0
     sql = None
     try:
@@ -73,6 +73,7 @@ def _sqlite_load(dbapi, table: Table, batches, constants) -> int:
                 cur.executemany(sql, zip(*fixed, *columns, strict=True))
                 total += chunk.num_rows
     finally:
+        cur.execute(f"PRAGMA cache_size = {int(old_cache)}")
         cur.close()
     return total
 
