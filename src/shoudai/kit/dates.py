@@ -1,6 +1,6 @@
 """Dates as agencies write them: 2023-05-06, 2023/5/6, 2023.5.6, 2023年5月6日, 20230506, Excel serial numbers.
 
-The import applies the same patterns in SQL (registry.importer.validate); keep the two in step.
+The import applies the same patterns in SQL (registry.importer.macros); keep the two in step.
 """
 
 from __future__ import annotations
