@@ -103,6 +103,9 @@ def build(
         except lists.ListBuildError as exc:
             console.print(f"[red]{exc}[/red]")
             raise typer.Exit(EXIT_REJECTED) from None
+        except ImportError as exc:  # --engine spark without pyspark installed
+            console.print(f"[red]引擎 {engine} 不可用：{exc}（请安装 shoudai[spark]）[/red]")
+            raise typer.Exit(EXIT_REJECTED) from None
     built = time.perf_counter()
     console.print(_summary_table(year))
     entries, removals = lists.version_files(year)
