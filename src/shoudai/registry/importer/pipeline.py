@@ -245,10 +245,12 @@ def _finish(con, path: Path, source: Source, layout, fmt: str, encoding, workdir
     duplicates = con.execute("SELECT count(*) FROM dropped").fetchone()[0]
     started = trace("duplicates", started)
     parquet = workdir / "staged.parquet"
+    # Uncompressed: measured on 1M registry rows, snappy 1.7 CPU-s, lz4 1.8-2.0, zstd(1) 2.0, none 1.2 (file 203 MB
+    # against snappy's 131 MB); the staged file is read once by the build, where it is also cheaper to scan.
     con.execute(
         f"""COPY (SELECT {', '.join(staged_cols)} FROM stage
                   WHERE ok AND row_no NOT IN (SELECT row_no FROM dropped))
-            TO {lit(str(parquet))} (FORMAT parquet, COMPRESSION snappy)"""
+            TO {lit(str(parquet))} (FORMAT parquet, COMPRESSION uncompressed)"""
     )
     started = trace("parquet", started)
     problems, rejects_csv, rejects_xlsx = write_reports(con, path.name, source, layout, workdir)
