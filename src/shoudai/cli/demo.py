@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,7 @@ from rich.console import Console
 from shoudai.cli import lists as lists_cli
 from shoudai.cli import web as web_cli
 from shoudai.config import get_settings
+from shoudai.db import session_scope
 from shoudai.synth import generate_city
 from shoudai.synth.city import DEFAULT_BASE_YEAR
 
@@ -44,7 +46,42 @@ def demo(
             excel=True,
             actor="demo",
         )
+    _first_loans(data_dir, DEFAULT_BASE_YEAR, DEFAULT_BASE_YEAR + years - 1, seed)
     console.print(f"\n[bold]完成 Done.[/bold] 数据库 database: {get_settings().resolved_database_url()}")
     console.print(f"导出文件 exports: {Path(data_dir / 'exports').resolve()}")
     if serve:
         web_cli.serve(host=host, port=port, demo=True, proxy_headers=False)
+
+
+def _first_loans(data_dir: Path, first_year: int, last_year: int, seed: int) -> None:
+    """Banks' monthly first-loan reports for the demo lists, imported as banks would, then last month's bulletin."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from shoudai.cli import oversight as oversight_cli
+    from shoudai.oversight.reports.service import import_report
+    from shoudai.registry.lists import version_files
+    from shoudai.synth.loans import months_of, report_files, spread_over
+
+    today = date.today()
+    last_month = date(today.year, today.month, 1) - timedelta(days=1)
+    borrowers: dict = {}
+    for year in range(first_year, last_year + 1):
+        periods = months_of(year, last_month)
+        if not periods:
+            continue
+        if year < last_year:  # next year's build removed them as converted: they got their first loan this year
+            removals = pq.read_table(version_files(year + 1)[1])
+            borrowers |= spread_over(removals.filter(pc.equal(removals["reason_code"], "converted")), periods, 1.0, seed)
+        else:
+            borrowers |= spread_over(pq.read_table(version_files(year)[0]), periods, 0.12, seed + year)
+    files = report_files(borrowers, seed)
+    applied = 0
+    with console.status(f"正在导入银行首贷报送（{len(files)} 个文件）…"), session_scope() as session:
+        for (bank, period), data in sorted(files.items()):
+            result = import_report(session, data, bank_code=bank, period=period, file_name=f"{bank}_{period}.csv",
+                                   actor="demo")
+            applied += result.inserted
+    console.print(f"银行首贷报送 first-loan reports: {len(files)} 个文件，新增 {applied:,} 笔首贷")
+    month = f"{last_month.year}-{last_month.month:02d}"
+    oversight_cli.bulletin(month=month, out=data_dir / "exports" / "bulletin" / month, no_pdf=False)

@@ -34,3 +34,12 @@ def test_demo_builds_two_years_and_exports(tmp_path):
     with open(tmp_path / "exports" / "2026" / "individual.csv", encoding="utf-8-sig", newline="") as f:
         changes = {row["change"] for row in csv.DictReader(f)}
     assert changes == {"new", "carried"}
+    # banks' first-loan reports were imported and last month's bulletin written
+    assert "银行首贷报送" in run.stdout
+    bulletins = list((tmp_path / "exports" / "bulletin").glob("*/by_county.csv"))
+    assert len(bulletins) == 1
+    with open(bulletins[0], encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 16 and rows[-1]["县（市、区）"] == "合计"
+    assert int(rows[-1]["专项行动以来累计户数"]) > 0
+    assert list(bulletins[0].parent.glob("*.pdf")) and list(bulletins[0].parent.glob("*.xlsx"))
