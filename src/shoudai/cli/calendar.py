@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import getpass
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from shoudai import migrate
-from shoudai.config import get_settings
+from shoudai.cli.common import default_actor, ready
 from shoudai.db import session_scope
 from shoudai.kit.calendar import HOLIDAY, SHANGHAI
 from shoudai.reference.calendar_store import ArrangementError, import_arrangement, load_calendar
@@ -22,25 +20,15 @@ EXIT_PROVISIONAL = 3
 WEEKDAYS = "一二三四五六日"
 
 
-def _default_actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no login name in some containers; the actor must still be non-empty
-        return "cli"
-
-
-def _ready() -> None:
-    """Bring the schema up to date first, so a new user never meets 'no such table' (cheap when current)."""
-    migrate.upgrade(get_settings().resolved_database_url())
 
 
 @app.command("import")
 def import_file(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV: date,kind,name")],
-    actor: Annotated[str, typer.Option("--actor", help="记录为操作人 who is importing")] = _default_actor(),
+    actor: Annotated[str, typer.Option("--actor", help="记录为操作人 who is importing")] = default_actor(),
 ) -> None:
     """导入国务院节假日安排 Import a holiday arrangement (replaces the years the file covers)."""
-    _ready()
+    ready()
     try:
         with session_scope() as session:
             summary = import_arrangement(session, file, actor=actor)
@@ -75,7 +63,7 @@ def deadline(
 ) -> None:
     """计算截止时间 The end of the Nth working day after the event (exit 3 if provisional)."""
     event_at = _parse_from(from_)
-    _ready()
+    ready()
     with session_scope() as session:
         calendar = load_calendar(session)
     result = calendar.deadline(event_at, days)
@@ -95,7 +83,7 @@ def deadline(
 @app.command("show")
 def show(year: Annotated[int, typer.Option("--year", min=1900, max=9999, help="年份 year")]) -> None:
     """列出某年的放假和调休上班日 List a year's holidays and adjusted working days."""
-    _ready()
+    ready()
     with session_scope() as session:
         calendar = load_calendar(session)
     if year in calendar.imported_years:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import logging
 import signal
 import threading
@@ -13,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from shoudai import migrate
+from shoudai.cli.common import default_actor, ready
 from shoudai.config import get_settings
 from shoudai.db import get_engine, session_scope
 from shoudai.lending import channels as channel_service
@@ -29,16 +28,6 @@ app.add_typer(channels_app, name="channels")
 EXIT_REJECTED = 2
 
 
-def _default_actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no login name in some containers; the actor must still be non-empty
-        return "cli"
-
-
-def _ready() -> None:
-    """Bring the schema up to date first, so a new user never meets 'no such table'."""
-    migrate.upgrade(get_settings().resolved_database_url())
 
 
 def _fail(exc: LendingError) -> None:
@@ -53,10 +42,10 @@ def channels_create(
     kind: Annotated[str, typer.Option("--kind", help="|".join(channel_service.KINDS))],
     county: Annotated[str | None, typer.Option("--county", help="区县代码 county code")] = None,
     bank: Annotated[str | None, typer.Option("--bank", help="银行代码 bank code (bank_branch)")] = None,
-    actor: Annotated[str, typer.Option("--actor")] = _default_actor(),
+    actor: Annotated[str, typer.Option("--actor")] = default_actor(),
 ) -> None:
     """新建渠道 Register a channel."""
-    _ready()
+    ready()
     try:
         with session_scope() as s:
             ch = channel_service.create_channel(s, code=code, name=name, kind=kind, county_code=county,
@@ -69,7 +58,7 @@ def channels_create(
 @channels_app.command("list")
 def channels_list(county: Annotated[str | None, typer.Option("--county")] = None) -> None:
     """列出渠道 List channels with their URLs."""
-    _ready()
+    ready()
     with session_scope() as s:
         for ch in channel_service.list_channels(s, county_code=county):
             kind = channel_service.KINDS.get(ch.kind, ch.kind)
@@ -84,7 +73,7 @@ def qr(
     scale: Annotated[int, typer.Option("--scale", min=1, max=50)] = 10,
 ) -> None:
     """生成渠道二维码 Write a channel's QR code as PNG or SVG."""
-    _ready()
+    ready()
     try:
         with session_scope() as s:
             ch = channel_service.get_channel(s, channel)
@@ -105,7 +94,7 @@ def poster(
     out: Annotated[Path, typer.Option("--out", help="输出 PDF 文件")],
 ) -> None:
     """生成 A4 宣传海报 Write a printable A4 poster PDF for a channel."""
-    _ready()
+    ready()
     try:
         with session_scope() as s:
             ch = channel_service.get_channel(s, channel)
@@ -121,10 +110,10 @@ def endpoint(
     bank: Annotated[str, typer.Argument(help="银行代码 bank code")],
     url: Annotated[str, typer.Argument(help="回调地址 webhook URL")],
     secret: Annotated[str, typer.Option("--secret", prompt=True, hide_input=True, help="签名密钥 signing secret")],
-    actor: Annotated[str, typer.Option("--actor")] = _default_actor(),
+    actor: Annotated[str, typer.Option("--actor")] = default_actor(),
 ) -> None:
     """登记银行回调地址 Set a bank's webhook URL and signing secret."""
-    _ready()
+    ready()
     try:
         with session_scope() as s:
             delivery.set_bank_endpoint(s, bank, url, secret, actor=actor)
@@ -136,7 +125,7 @@ def endpoint(
 @app.command("sweep")
 def sweep_once(actor: Annotated[str, typer.Option("--actor")] = "system:sweep") -> None:
     """执行一次时限检查 Run the deadline sweep once (breaches, escalation, due-soon warnings)."""
-    _ready()
+    ready()
     with session_scope() as s:
         report = sweep.run_sweep(s, actor=actor)
     b = report.breaches
@@ -148,7 +137,7 @@ def sweep_once(actor: Annotated[str, typer.Option("--actor")] = "system:sweep") 
 @app.command("outbox")
 def outbox_status() -> None:
     """消息发件箱状态 Outbox counts (pending, sent, dead)."""
-    _ready()
+    ready()
     with session_scope() as s:
         c = outbox.counts(s)
     typer.echo(f"pending {c['pending']}  sent {c['sent']}  dead {c['dead']}")
@@ -162,7 +151,7 @@ def worker(
 ) -> None:
     """发送消息（短信、银行回调），并定时执行时限检查 Deliver the outbox until stopped (Ctrl-C / SIGTERM)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    _ready()
+    ready()
     engine = get_engine()
     senders = delivery.default_senders(engine, get_settings().data_dir)
     if once:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import time
 from pathlib import Path
 from typing import Annotated
@@ -11,8 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from shoudai import migrate
-from shoudai.config import get_settings
+from shoudai.cli.common import default_actor, ready
 from shoudai.db import session_scope
 from shoudai.pipeline.engines import ENGINES
 from shoudai.registry import export, lists
@@ -24,16 +22,6 @@ EXIT_REJECTED = 2
 KIND_LABELS = {"registry": "市场监管登记", "tax": "税务登记", "credit": "征信比对"}
 
 
-def _default_actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # containers without a login name
-        return "cli"
-
-
-def _ready() -> None:
-    """Bring the schema up to date first, so a fresh database just works."""
-    migrate.upgrade(get_settings().resolved_database_url())
 
 
 def _import_three(files: dict[str, Path], actor: str) -> dict[str, int]:
@@ -85,12 +73,12 @@ def build(
     engine: Annotated[str, typer.Option("--engine", help="duckdb | spark")] = "duckdb",
     out: Annotated[Path | None, typer.Option("--out", help="同时导出到此目录 Also export the lists here")] = None,
     excel: Annotated[bool, typer.Option("--excel/--no-excel", help="导出时生成分县 Excel")] = True,
-    actor: Annotated[str, typer.Option("--actor", help="记录为操作人")] = _default_actor(),
+    actor: Annotated[str, typer.Option("--actor", help="记录为操作人")] = default_actor(),
 ) -> None:
     """导入三方数据并生成年度名单 Import the three files and build year Y's two lists (new/carried/removed)."""
     if engine not in ENGINES:
         raise typer.BadParameter(f"--engine 只能是 {' | '.join(ENGINES)}")
-    _ready()
+    ready()
     started = time.perf_counter()
     ids = _import_three({"registry": registry, "tax": tax, "credit": credit}, actor)
     imported = time.perf_counter()
@@ -134,7 +122,7 @@ def export_cmd(
     workers: Annotated[int, typer.Option("--workers", min=1, help="并行生成 Excel 的进程数")] = 2,
 ) -> None:
     """导出名单 Write sme.csv, individual.csv, removed.csv and one Excel workbook per county/zone."""
-    _ready()
+    ready()
     try:
         _export(year, out, excel, workers)
     except LookupError as exc:
@@ -145,7 +133,7 @@ def export_cmd(
 @app.command("summary")
 def summary_cmd(year: Annotated[int, typer.Option("--year", help="名单年度")]) -> None:
     """按县市区汇总 Per-county summary of year Y's lists."""
-    _ready()
+    ready()
     try:
         console.print(_summary_table(year))
     except LookupError as exc:

@@ -3,7 +3,6 @@ subsidies, re-discount queue and compensation ledger from the command line (the 
 
 from __future__ import annotations
 
-import getpass
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -11,9 +10,8 @@ from typing import Annotated
 
 import typer
 
-from shoudai import migrate
 from shoudai.audit.actor import Actor
-from shoudai.config import get_settings
+from shoudai.cli.common import default_actor, ready
 from shoudai.db import session_scope
 from shoudai.oversight.errors import OversightError
 
@@ -23,16 +21,8 @@ EXIT_REJECTED = 2
 
 
 def _actor(name: str | None) -> Actor:
-    if not name:
-        try:
-            name = f"cli:{getpass.getuser()}"
-        except (KeyError, OSError):
-            name = "cli"
+    name = name or default_actor()
     return Actor.system(name.removeprefix("system:")) if not name.startswith("cli") else Actor(name, role="system")
-
-
-def _ready() -> None:
-    migrate.upgrade(get_settings().resolved_database_url())
 
 
 ActorOpt = Annotated[str | None, typer.Option("--actor", help="记录为操作人 who acts")]
@@ -47,7 +37,7 @@ def bulletin(
     from shoudai.oversight.bulletin import compute_bulletin
     from shoudai.oversight.bulletin_export import write_bulletin
 
-    _ready()
+    ready()
     _ensure_targets(month)
     t0 = time.perf_counter()
     try:
@@ -95,7 +85,7 @@ def import_report_cmd(
     """导入银行月度首贷发放明细 Import a bank's monthly first-loan report (all or nothing)."""
     from shoudai.oversight.reports.service import import_report
 
-    _ready()
+    ready()
     try:
         with session_scope() as session:
             res = import_report(session, file.read_bytes(), bank_code=bank, period=month, file_name=file.name,
@@ -120,7 +110,7 @@ def close_month_cmd(month: Annotated[str, typer.Option("--month")], actor: Actor
     """关账：此后修改须登记更正 Close a reporting month."""
     from shoudai.oversight.reports.corrections import close_month
 
-    _ready()
+    ready()
     try:
         with session_scope() as session:
             row = close_month(session, month, actor=_actor(actor))
@@ -140,7 +130,7 @@ def targets_cmd(
     from shoudai.oversight.money import wan_text
     from shoudai.oversight.targets import compute_targets, ensure_default_programme, progress
 
-    _ready()
+    ready()
     with session_scope() as session:
         p = ensure_default_programme(session, actor=_actor(actor))
         try:
@@ -165,7 +155,7 @@ def assessment_cmd(year: Annotated[int, typer.Option("--year")], out: Annotated[
     from shoudai.oversight.assessment import compute_assessment
     from shoudai.oversight.assessment_export import write_assessment
 
-    _ready()
+    ready()
     with session_scope() as session:
         a = compute_assessment(session, year)
         paths = write_assessment(a, out)
@@ -179,7 +169,7 @@ def subsidy_cmd(year: Annotated[int, typer.Option("--year")], out: Annotated[Pat
     """首贷费用补贴清算表 Fee-subsidy statements per bank."""
     from shoudai.oversight.subsidy import statements, write_statements
 
-    _ready()
+    ready()
     with session_scope() as session:
         paths = write_statements(session, year, out)
         total = sum(s.subsidy_fen for s in statements(session, year))
@@ -193,7 +183,7 @@ def relending_cmd(year: Annotated[int, typer.Option("--year")]) -> None:
     """支小再贷款支持的名单内首贷（按银行、月份） Re-lending eligible volumes."""
     from shoudai.oversight.relending import relending_volumes
 
-    _ready()
+    ready()
     with session_scope() as session:
         rows = relending_volumes(session, year)
     for r in rows:
@@ -207,7 +197,7 @@ def rediscount_queue_cmd() -> None:
     """再贴现待办队列（按优先顺序） The re-discount queue in priority order."""
     from shoudai.oversight.relending import rediscount_queue
 
-    _ready()
+    ready()
     with session_scope() as session:
         for i, q in enumerate(rediscount_queue(session), start=1):
             b = q.bill
@@ -220,7 +210,7 @@ def ledger_cmd() -> None:
     """风险补偿台账（按银行、担保机构） The compensation ledger."""
     from shoudai.oversight.compensation import ledger
 
-    _ready()
+    ready()
     with session_scope() as session:
         for r in ledger(session):
             typer.echo(f"{r.bank_code:8s} {r.guarantor:24s} {r.loans:>5}笔 {Decimal(r.amount_fen) / 100:>16,.2f}元 "
