@@ -18,9 +18,10 @@ from shoudai import migrate
 from shoudai.config import get_settings
 from shoudai.db import get_engine
 from shoudai.web.api import me
+from shoudai.web.api import oversight as oversight_api
 from shoudai.web.deps import SESSION_COOKIE, Forbidden, LoginRequired, csrf_protect, lang_of
 from shoudai.web.i18n import translate
-from shoudai.web.pages import accounts, audit, auth, home
+from shoudai.web.pages import accounts, audit, auth, home, oversight
 from shoudai.web.pages import me as my_account
 from shoudai.web.templating import render
 
@@ -47,7 +48,7 @@ def create_app(*, clock: Callable[[], datetime] | None = None, engine: Engine | 
     app.state.clock = clock or (lambda: datetime.now(UTC))
     app.state.settings = get_settings()
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, home, my_account, accounts, audit, me):
+    for module in (auth, home, my_account, accounts, audit, oversight, me, oversight_api):
         app.include_router(module.router)
 
     @app.get("/healthz", include_in_schema=False)
