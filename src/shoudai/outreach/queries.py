@@ -1,0 +1,251 @@
+"""Scoped reads of the lists and outreach: every query takes the user's Scope (X1), never trusts the caller."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from shoudai.accounts import roles
+from shoudai.accounts.models import User
+from shoudai.accounts.scope import Scope
+from shoudai.outreach.models import ACTIVE, Claim, Contact
+from shoudai.registry.models import ListEntry, ListVersion
+
+KINDS = ("sme", "individual")
+TIERS = ("A", "B", "C")
+CHANGES = ("new", "carried")
+LIST_ROLES = (roles.CITY_ADMIN, roles.COUNTY_OFFICER)
+
+
+@dataclass(frozen=True)
+class EntryFilter:
+    """The list filters a page offers; blanks mean 'any'. Unknown values are dropped by `clean`."""
+
+    list_kind: str = ""
+    tier: str = ""
+    section: str = ""
+    address: str = ""
+    change: str = ""
+    county: str = ""
+
+    def clean(self) -> EntryFilter:
+        sec = self.section.strip().upper()
+        return EntryFilter(
+            list_kind=self.list_kind if self.list_kind in KINDS else "",
+            tier=self.tier if self.tier in TIERS else "",
+            section=sec if len(sec) == 1 and sec.isalpha() else "",
+            address=self.address.strip()[:50],
+            change=self.change if self.change in CHANGES else "",
+            county=self.county if self.county.isdigit() and len(self.county) == 6 else "",
+        )
+
+    def params(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def active_claim(now: datetime):
+    """A claim that still holds its entry: active and not past its expiry (expiry is computed on read)."""
+    return and_(Claim.status == ACTIVE, Claim.expires_at > now)
+
+
+def versions(session: Session) -> list[ListVersion]:
+    return list(session.scalars(select(ListVersion).order_by(ListVersion.year.desc())))
+
+
+def pick_version(session: Session, year: int | None) -> ListVersion | None:
+    """Year `year`'s version, or the newest one."""
+    stmt = select(ListVersion)
+    stmt = stmt.where(ListVersion.year == year) if year else stmt.order_by(ListVersion.year.desc()).limit(1)
+    return session.scalar(stmt)
+
+
+def entry_conditions(scope: Scope, version_id: int, f: EntryFilter) -> list:
+    """WHERE clauses for a version's entries in scope, narrowed by the filter."""
+    e = ListEntry
+    conds = [e.version_id == version_id, scope.county_filter(e.county_code)]
+    if f.county:
+        conds.append(e.county_code == f.county)
+    if f.list_kind:
+        conds.append(e.list_kind == f.list_kind)
+    if f.tier:
+        conds.append(e.tier == f.tier)
+    if f.section:
+        conds.append(e.industry_section == f.section)
+    if f.change:
+        conds.append(e.change == f.change)
+    if f.address:
+        conds.append(or_(e.address.contains(f.address, autoescape=True), e.name.contains(f.address, autoescape=True)))
+    return conds
+
+
+def unclaimed(now: datetime):
+    """No bank holds this entry now."""
+    return ~exists().where(Claim.entity_key == ListEntry.entity_key, active_claim(now))
+
+
+def page_of(session: Session, stmt, *, page: int, per_page: int) -> tuple[list, int]:
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    rows = session.execute(stmt.limit(per_page).offset((max(1, page) - 1) * per_page)).all()
+    return list(rows), total
+
+
+def list_entries(session: Session, scope: Scope, version_id: int, f: EntryFilter, *, page: int = 1,
+                 per_page: int = 50) -> tuple[list[ListEntry], int]:
+    """One page of the version's entries in scope (county officers and the city admin)."""
+    if scope.role not in LIST_ROLES:
+        return [], 0
+    stmt = select(ListEntry).where(*entry_conditions(scope, version_id, f)).order_by(ListEntry.entity_key)
+    rows, total = page_of(session, stmt, page=page, per_page=per_page)
+    return [r[0] for r in rows], total
+
+
+def iter_entries(session: Session, scope: Scope, version_id: int, f: EntryFilter, limit: int):
+    """The filtered, scoped entries for export, streamed in key order."""
+    if scope.role not in LIST_ROLES:
+        return iter(())
+    stmt = (select(ListEntry).where(*entry_conditions(scope, version_id, f)).order_by(ListEntry.entity_key)
+            .limit(limit).execution_options(yield_per=2000))
+    return session.scalars(stmt)
+
+
+def pool(session: Session, scope: Scope, version_id: int, f: EntryFilter, now: datetime, *, page: int = 1,
+         per_page: int = 50) -> tuple[list[ListEntry], int]:
+    """A bank HQ's pool: its service area's entries that no bank holds now."""
+    if scope.role != roles.BANK_HQ or not scope.bank_code:
+        return [], 0
+    stmt = (select(ListEntry).where(*entry_conditions(scope, version_id, f), unclaimed(now))
+            .order_by(ListEntry.entity_key))
+    rows, total = page_of(session, stmt, page=page, per_page=per_page)
+    return [r[0] for r in rows], total
+
+
+def _latest_contact():
+    return (select(Contact.id).where(Contact.claim_id == Claim.id).order_by(Contact.id.desc()).limit(1)
+            .correlate(Claim).scalar_subquery())
+
+
+def bank_claims(session: Session, scope: Scope, now: datetime, *, assigned: str = "", page: int = 1,
+                per_page: int = 50) -> tuple[list, int]:
+    """The bank's live claims with the entry's name and the assignee: (Claim, name, county, tier, username)."""
+    if scope.role not in (roles.BANK_HQ, roles.LOAN_OFFICER) or not scope.bank_code:
+        return [], 0
+    stmt = (select(Claim, ListEntry.name, ListEntry.county_code, ListEntry.tier, User.display_name)
+            .join(ListEntry, and_(ListEntry.version_id == Claim.version_id, ListEntry.entity_key == Claim.entity_key))
+            .outerjoin(User, User.id == Claim.assigned_to)
+            .where(scope.bank_filter(Claim.bank_code), scope.assignee_filter(Claim.assigned_to), active_claim(now)))
+    if assigned == "no":
+        stmt = stmt.where(Claim.assigned_to.is_(None))
+    elif assigned == "yes":
+        stmt = stmt.where(Claim.assigned_to.is_not(None))
+    return page_of(session, stmt.order_by(Claim.expires_at, Claim.id), page=page, per_page=per_page)
+
+
+def queue(session: Session, scope: Scope, now: datetime, *, page: int = 1, per_page: int = 50) -> tuple[list, int]:
+    """A loan officer's work queue: (Claim, name, county, tier, last outcome, next follow-up), soonest first."""
+    if scope.role != roles.LOAN_OFFICER or scope.user_id is None:
+        return [], 0
+    last = _latest_contact()
+    last_outcome = select(Contact.outcome).where(Contact.id == last).scalar_subquery()
+    follow = select(Contact.next_follow_up).where(Contact.id == last).scalar_subquery()
+    stmt = (select(Claim, ListEntry.name, ListEntry.county_code, ListEntry.tier, last_outcome.label("outcome"),
+                   follow.label("follow_up"))
+            .join(ListEntry, and_(ListEntry.version_id == Claim.version_id, ListEntry.entity_key == Claim.entity_key))
+            .where(scope.bank_filter(Claim.bank_code), Claim.assigned_to == scope.user_id, active_claim(now))
+            .order_by(Claim.expires_at, Claim.id))
+    return page_of(session, stmt, page=page, per_page=per_page)
+
+
+@dataclass
+class Progress:
+    """A bank's outreach at a glance."""
+
+    held: int
+    assigned: int
+    contacted: int
+    by_outcome: dict[str, int]
+
+
+def progress(session: Session, scope: Scope, now: datetime) -> Progress:
+    """Live claims, how many are assigned, and contacts by outcome (the bank's own only)."""
+    if scope.role not in (roles.BANK_HQ, roles.LOAN_OFFICER) or not scope.bank_code:
+        return Progress(0, 0, 0, {})
+    held, assigned = session.execute(
+        select(func.count(), func.count(Claim.assigned_to))
+        .where(scope.bank_filter(Claim.bank_code), scope.assignee_filter(Claim.assigned_to), active_claim(now))
+    ).one()
+    by = dict(session.execute(
+        select(Contact.outcome, func.count()).where(scope.bank_filter(Contact.bank_code),
+                                                    scope.assignee_filter(Contact.officer_id))
+        .group_by(Contact.outcome)).all())
+    contacted = session.scalar(select(func.count(func.distinct(Contact.entity_key))).where(
+        scope.bank_filter(Contact.bank_code), scope.assignee_filter(Contact.officer_id))) or 0
+    return Progress(held or 0, assigned or 0, contacted, by)
+
+
+def bank_officers(session: Session, scope: Scope) -> list[User]:
+    """The loan officers of the user's bank (enabled only)."""
+    if scope.role != roles.BANK_HQ or not scope.bank_code:
+        return []
+    return list(session.scalars(select(User).where(User.role == roles.LOAN_OFFICER, User.bank_code == scope.bank_code,
+                                                   User.disabled.is_(False)).order_by(User.username)))
+
+
+@dataclass
+class EntityView:
+    """One business: its list entries by year (newest first) and the claims and contacts this user may see."""
+
+    entity_key: str
+    entries: list
+    claims: list[Claim]
+    contacts: list[Contact]
+    live_claim: Claim | None
+
+    @property
+    def latest(self) -> ListEntry:
+        return self.entries[0][0]
+
+
+def entity_view(session: Session, scope: Scope, entity_key: str, now: datetime) -> EntityView | None:
+    """The business and its timeline, or None when it is unknown or out of this user's scope (the page says 404)."""
+    entries = list(session.execute(
+        select(ListEntry, ListVersion.year).join(ListVersion, ListVersion.id == ListEntry.version_id)
+        .where(ListEntry.entity_key == entity_key).order_by(ListVersion.year.desc())).all())
+    if not entries:
+        return None
+    county = entries[0][0].county_code
+    claims_q = select(Claim).where(Claim.entity_key == entity_key)
+    contacts_q = select(Contact).where(Contact.entity_key == entity_key)
+    if scope.role in LIST_ROLES:
+        if not scope.allows_county(county):
+            return None
+    elif scope.role in (roles.BANK_HQ, roles.LOAN_OFFICER) and scope.bank_code:
+        claims_q = claims_q.where(scope.bank_filter(Claim.bank_code))
+        contacts_q = contacts_q.where(scope.bank_filter(Contact.bank_code))
+        if scope.role == roles.BANK_HQ:
+            mine = session.scalar(select(exists().where(Claim.entity_key == entity_key,
+                                                        Claim.bank_code == scope.bank_code)))
+            if not (scope.allows_county(county) or mine):
+                return None
+        else:
+            # A loan officer sees only businesses ever assigned to it.
+            claims_q = claims_q.where(Claim.assigned_to == scope.user_id)
+            contacts_q = contacts_q.where(or_(Contact.officer_id == scope.user_id,
+                                              Contact.claim_id.in_(select(Claim.id).where(
+                                                  Claim.assigned_to == scope.user_id))))
+    else:
+        return None
+    claims = list(session.scalars(claims_q.order_by(Claim.claimed_at.desc(), Claim.id.desc())))
+    if scope.role == roles.LOAN_OFFICER and not claims:
+        return None
+    contacts = list(session.scalars(contacts_q.order_by(Contact.at.desc(), Contact.id.desc())))
+    live = session.scalar(select(Claim).where(Claim.entity_key == entity_key, active_claim(now)))
+    if live is not None and scope.role in (roles.BANK_HQ, roles.LOAN_OFFICER) and live.bank_code != scope.bank_code:
+        live = None  # another bank's hold is not this bank's business; the page only says it is taken
+    return EntityView(entity_key, entries, claims, contacts, live)
+
+
+def is_taken(session: Session, entity_key: str, now: datetime) -> bool:
+    return bool(session.scalar(select(exists().where(Claim.entity_key == entity_key, active_claim(now)))))
