@@ -143,12 +143,17 @@ def test_every_post_needs_the_csrf_token(app, clock, seeded):
 def test_bank_uploads_for_its_own_bank_only(app, clock, period):
     bank = signed_in(app, clock, "bankhq")
     token = page_token(bank, "/oversight/reports")
+    before = bank.get(f"/oversight?month={period}").text  # the bulletin table is cached: it must not go stale
+    assert re.search(r'data-code="ICBC"><td>\d*</td><td>[^<]+</td><td>0</td>', before)
     good = report([("工商银行", uscc("410702", 5), "ICBC-5", "12.5"), ("ICBC", uscc("410702", 6), "ICBC-6", "8")])
     r = bank.post("/oversight/reports/upload", data={"period": period, "csrf_token": token, "bank_code": "CCB"},
                   files={"file": ("icbc.csv", good, "text/csv")})
     assert r.status_code == 200 and "新增 <b>2</b> 笔" in r.text
     with session_scope(app.state.engine) as s:
         assert sorted(s.scalars(select(FirstLoan.bank_code))) == ["ICBC", "ICBC"]  # the form's bank_code is ignored
+    after = bank.get(f"/oversight?month={period}").text
+    assert re.search(r'data-code="ICBC"><td>\d*</td><td>[^<]+</td><td>2</td>', after)
+    assert 'data-testid="cum-households">2<' in after
     again = bank.post("/oversight/reports/upload", data={"period": period, "csrf_token": token},
                       files={"file": ("icbc.csv", good, "text/csv")})
     assert "未变 <b>2</b> 笔" in again.text and "内容相同" in again.text
