@@ -1,0 +1,276 @@
+"""The lists at work (L5, L7): city overview, county lists and Excel, banks' pool/claims/assignment, officers' queue,
+the entity page. Scope is applied in every query (shoudai.outreach.queries), never in templates."""
+
+from __future__ import annotations
+
+import io
+import math
+from datetime import date
+from typing import Annotated
+from urllib.parse import urlencode
+
+import xlsxwriter
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse
+from starlette.responses import Response
+
+from shoudai.accounts import roles
+from shoudai.audit import service as audit
+from shoudai.outreach import claims, contacts, queries
+from shoudai.outreach.claims import NotInScope, OutreachError
+from shoudai.outreach.models import OUTCOMES
+from shoudai.outreach.queries import EntryFilter
+from shoudai.registry import lists as registry_lists
+from shoudai.web.deps import DB, Current, CurrentUser, Forbidden, Now, require_roles
+from shoudai.web.templating import SHANGHAI, county_name, render
+
+router = APIRouter(prefix="/lists")
+ListUser = Annotated[CurrentUser, Depends(require_roles(roles.CITY_ADMIN, roles.COUNTY_OFFICER))]
+BankHQ = Annotated[CurrentUser, Depends(require_roles(roles.BANK_HQ))]
+BankPageViewer = Annotated[CurrentUser, Depends(require_roles(roles.BANK_HQ, roles.CITY_ADMIN))]
+QueueViewer = Annotated[CurrentUser, Depends(require_roles(roles.LOAN_OFFICER, roles.CITY_ADMIN))]
+EntityViewer = Annotated[CurrentUser, Depends(require_roles(roles.CITY_ADMIN, roles.COUNTY_OFFICER, roles.BANK_HQ,
+                                                            roles.LOAN_OFFICER))]
+Contactor = Annotated[CurrentUser, Depends(require_roles(roles.BANK_HQ, roles.LOAN_OFFICER))]
+PER_PAGE = 50
+EXPORT_LIMIT = 200_000
+KIND_ZH = {"sme": "小微企业", "individual": "个体工商户"}
+CHANGE_ZH = {"new": "新增", "carried": "存量"}
+SECTIONS = "ABCDEFGHIJKLMNOPQRST"
+Text = Annotated[str, Form()]
+
+
+def _filter(list_kind: str, tier: str, section: str, address: str, change: str, county: str) -> EntryFilter:
+    return EntryFilter(list_kind, tier, section, address, change, county).clean()
+
+
+def _version(db, year: int | None):
+    version = queries.pick_version(db, year)
+    if version is None and year:
+        raise HTTPException(status_code=404)
+    return version
+
+
+def _common(db, version, f: EntryFilter, cu: CurrentUser) -> dict:
+    return {"version": version, "versions": queries.versions(db), "f": f, "kinds": KIND_ZH, "changes": CHANGE_ZH,
+            "sections": SECTIONS, "counties": cu.scope.county_codes, "outcomes": OUTCOMES}
+
+
+@router.get("")
+def index(request: Request, cu: Current, db: DB) -> Response:
+    """Each role's starting point: the city overview, or the role's own list page."""
+    target = {roles.COUNTY_OFFICER: "/lists/entries", roles.BANK_HQ: "/lists/pool",
+              roles.LOAN_OFFICER: "/lists/queue"}.get(cu.role)
+    if target:
+        return RedirectResponse(target, status_code=303)
+    if cu.role != roles.CITY_ADMIN:
+        raise Forbidden()
+    years = [v.year for v in queries.versions(db)][:3]
+    tables = {}
+    for y in years:
+        rows, total = registry_lists.summary(db, y)
+        tables[y] = ({r.county_code: r for r in rows}, total)
+    codes = list(dict.fromkeys(c for y in years for c in tables[y][0]))
+    return render(request, "lists/overview.html", {"years": years, "tables": tables, "codes": codes})
+
+
+@router.get("/entries")
+def entries(request: Request, cu: ListUser, db: DB, year: int | None = None, list_kind: str = "", tier: str = "",
+            section: str = "", address: str = "", change: str = "", county: str = "", page: int = 1) -> Response:
+    """A county's (or the city's) entries, filtered and paginated on the server."""
+    version = _version(db, year)
+    f = _filter(list_kind, tier, section, address, change, county)
+    rows, total = queries.list_entries(db, cu.scope, version.id, f, page=page, per_page=PER_PAGE) if version else ([], 0)
+    return render(request, "lists/entries.html", {
+        **_common(db, version, f, cu), "rows": rows, "total": total, "page": max(1, page),
+        "pages": max(1, math.ceil(total / PER_PAGE)), "params": {**f.params(), "year": version.year if version else ""},
+    })
+
+
+XLSX_COLUMNS = (("统一社会信用代码", 22), ("注册号", 17), ("名称", 36), ("县区", 10), ("名单", 10),
+                ("法定代表人/经营者", 12), ("行业", 8), ("层级", 6), ("变动", 6), ("首次入选年度", 12), ("住所/经营场所", 36),
+                ("入选依据", 50))
+
+
+def _xlsx(rows, title: str) -> tuple[bytes, int]:
+    """The rows as one sheet in the style of the list workbooks (title row, header, frozen panes)."""
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    title_fmt = wb.add_format({"bold": True, "font_size": 14, "align": "center", "valign": "vcenter"})
+    head_fmt = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "align": "center"})
+    ws = wb.add_worksheet("名单")
+    ws.set_column(0, 0, 8)
+    for i, (_, width) in enumerate(XLSX_COLUMNS, start=1):
+        ws.set_column(i, i, width)
+    ws.write_string(1, 0, "序号", head_fmt)
+    for i, (head, _) in enumerate(XLSX_COLUMNS, start=1):
+        ws.write_string(1, i, head, head_fmt)
+    n = 0
+    for n, e in enumerate(rows, start=1):
+        values = (e.uscc, e.reg_no, e.name, county_name(e.county_code), KIND_ZH.get(e.list_kind), e.legal_rep_masked,
+                  e.industry_code, e.tier, CHANGE_ZH.get(e.change), str(e.first_listed_year), e.address, e.reasons)
+        ws.write_number(n + 1, 0, n)
+        for i, v in enumerate(values, start=1):
+            if v:
+                ws.write_string(n + 1, i, v)
+    ws.merge_range(0, 0, 0, len(XLSX_COLUMNS), f"{title}（共{n}户）", title_fmt)
+    ws.freeze_panes(2, 0)
+    wb.close()
+    return buf.getvalue(), n
+
+
+@router.post("/export")
+def export(request: Request, cu: ListUser, db: DB, now: Now, year: Annotated[int | None, Form()] = None,
+           list_kind: Text = "", tier: Text = "", section: Text = "", address: Text = "", change: Text = "",
+           county: Text = "") -> Response:
+    """The filtered, scoped entries as Excel (legal representatives masked); POST because it is audited."""
+    version = _version(db, year)
+    if version is None:
+        raise HTTPException(status_code=404)
+    f = _filter(list_kind, tier, section, address, change, county)
+    where = "、".join(county_name(c) for c in ([f.county] if f.county else cu.scope.county_codes)) or "全市"
+    data, n = _xlsx(queries.iter_entries(db, cu.scope, version.id, f, EXPORT_LIMIT), f"{where} {version.year}年无贷户名单")
+    audit.record(db, cu.actor, "lists.export", object_type="list_version", object_id=version.year, at=now,
+                 detail={"rows": n, "filter": f.params(), "counties": list(cu.scope.county_codes)})
+    name = f"lists-{version.year}-{now.astimezone(SHANGHAI):%Y%m%d-%H%M%S}.xlsx"
+    return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/pool")
+def pool(request: Request, cu: BankPageViewer, db: DB, now: Now, year: int | None = None, list_kind: str = "",
+         tier: str = "", section: str = "", address: str = "", change: str = "", county: str = "", page: int = 1,
+         claimed: int | None = None, lost: int | None = None) -> Response:
+    """The bank's unclaimed pool in its service area, with claim-one and claim-all-matching."""
+    if cu.role == roles.CITY_ADMIN:
+        return RedirectResponse("/lists", status_code=303)
+    version = _version(db, year)
+    f = _filter(list_kind, tier, section, address, change, county)
+    rows, total = queries.pool(db, cu.scope, version.id, f, now, page=page, per_page=PER_PAGE) if version else ([], 0)
+    return render(request, "lists/pool.html", {
+        **_common(db, version, f, cu), "rows": rows, "total": total, "page": max(1, page),
+        "pages": max(1, math.ceil(total / PER_PAGE)), "params": {**f.params(), "year": version.year if version else ""},
+        "claimed": claimed, "lost": lost, "bulk_max": claims.BULK_MAX, "days": claims.claim_days(),
+    })
+
+
+def _back(path: str, params: dict) -> RedirectResponse:
+    return RedirectResponse(f"{path}?{urlencode({k: v for k, v in params.items() if v not in ('', None)})}",
+                            status_code=303)
+
+
+@router.post("/claim")
+def claim_one(request: Request, cu: BankHQ, db: DB, now: Now, entity_key: Text,
+              year: Annotated[int, Form()]) -> Response:
+    """Claim one entry; if another bank got there first the page says so."""
+    version = _version(db, year)
+    try:
+        won = claims.claim_one(db, cu.scope, version, entity_key, actor=cu.actor, now=now)
+    except NotInScope:
+        raise HTTPException(status_code=404) from None
+    return _back("/lists/pool", {"year": year, "claimed": 1 if won else 0, "lost": 0 if won else 1})
+
+
+@router.post("/claim-bulk")
+def claim_bulk(request: Request, cu: BankHQ, db: DB, now: Now, year: Annotated[int, Form()], list_kind: Text = "",
+               tier: Text = "", section: Text = "", address: Text = "", change: Text = "",
+               county: Text = "") -> Response:
+    """Claim every unclaimed entry matching the current filter (up to BULK_MAX) in one statement."""
+    version = _version(db, year)
+    f = _filter(list_kind, tier, section, address, change, county)
+    try:
+        n = claims.claim_bulk(db, cu.scope, version, f, actor=cu.actor, now=now)
+    except NotInScope:
+        raise HTTPException(status_code=404) from None
+    return _back("/lists/pool", {**f.params(), "year": year, "claimed": n})
+
+
+@router.get("/claims")
+def claim_list(request: Request, cu: BankPageViewer, db: DB, now: Now, assigned: str = "", page: int = 1,
+               done: int | None = None) -> Response:
+    """The bank's live claims, assignment to its loan officers, and progress by outcome."""
+    if cu.role == roles.CITY_ADMIN:
+        return RedirectResponse("/lists", status_code=303)
+    rows, total = queries.bank_claims(db, cu.scope, now, assigned=assigned, page=page, per_page=PER_PAGE)
+    return render(request, "lists/claims.html", {
+        "rows": rows, "total": total, "page": max(1, page), "pages": max(1, math.ceil(total / PER_PAGE)),
+        "params": {"assigned": assigned}, "assigned": assigned, "officers": queries.bank_officers(db, cu.scope),
+        "progress": queries.progress(db, cu.scope, now), "outcomes": OUTCOMES, "done": done,
+    })
+
+
+@router.post("/assign")
+def assign(request: Request, cu: BankHQ, db: DB, now: Now, claim_id: Annotated[list[str] | None, Form()] = None,
+           officer_id: Text = "") -> Response:
+    """Assign the ticked claims to one loan officer of the bank."""
+    try:
+        ids = [int(v) for v in claim_id or []]
+        officer = int(officer_id or 0)
+    except ValueError:
+        raise HTTPException(status_code=404) from None
+    try:
+        n = claims.assign(db, cu.scope, ids, officer, actor=cu.actor, now=now)
+    except OutreachError:
+        return _back("/lists/claims", {"done": 0})
+    except NotInScope:
+        raise HTTPException(status_code=404) from None
+    return _back("/lists/claims", {"done": n})
+
+
+@router.get("/queue")
+def work_queue(request: Request, cu: QueueViewer, db: DB, now: Now, page: int = 1) -> Response:
+    """The loan officer's entries, soonest deadline first, with the last outcome and next follow-up."""
+    if cu.role == roles.CITY_ADMIN:
+        return RedirectResponse("/lists", status_code=303)
+    rows, total = queries.queue(db, cu.scope, now, page=page, per_page=PER_PAGE)
+    return render(request, "lists/queue.html", {
+        "rows": rows, "total": total, "page": max(1, page), "pages": max(1, math.ceil(total / PER_PAGE)),
+        "params": {}, "progress": queries.progress(db, cu.scope, now),
+        "today": now.astimezone(SHANGHAI).date(),
+    })
+
+
+def _entity_page(request: Request, cu: CurrentUser, db, now, key: str, error: str | None = None,
+                 status: int = 200, saved: bool = False) -> Response:
+    view = queries.entity_view(db, cu.scope, key, now)
+    if view is None:
+        raise HTTPException(status_code=404)
+    can_contact = view.live_claim is not None and (
+        cu.role == roles.BANK_HQ or (cu.role == roles.LOAN_OFFICER and view.live_claim.assigned_to == cu.user.id))
+    return render(request, "lists/entity.html", {
+        "v": view, "e": view.latest, "kinds": KIND_ZH, "changes": CHANGE_ZH, "outcomes": OUTCOMES,
+        "can_contact": can_contact, "taken": view.live_claim is None and queries.is_taken(db, key, now),
+        "error": error, "saved": saved, "today": now.astimezone(SHANGHAI).date().isoformat(),
+    }, status_code=status)
+
+
+@router.get("/entity")
+def entity(request: Request, cu: EntityViewer, db: DB, now: Now, key: str = "", saved: int = 0) -> Response:
+    """The business and its timeline: list versions, claims, contacts (404 for anyone out of scope)."""
+    if not key:
+        return RedirectResponse("/lists", status_code=303)
+    return _entity_page(request, cu, db, now, key, saved=bool(saved))
+
+
+@router.post("/entity/contact")
+def record_contact(request: Request, cu: Contactor, db: DB, now: Now, key: Text = "", outcome: Text = "",
+                   note: Text = "", next_follow_up: Text = "") -> Response:
+    """Record one contact on the bank's live claim of this business."""
+    try:
+        follow = date.fromisoformat(next_follow_up) if next_follow_up else None
+    except ValueError:
+        follow = None
+        error = "下次跟进日期格式不正确"
+    else:
+        error = None
+    if error is None:
+        try:
+            contacts.record_contact(db, cu.scope, key, outcome=outcome, note=note, next_follow_up=follow,
+                                    today=now.astimezone(SHANGHAI).date(), actor=cu.actor, now=now)
+        except NotInScope:
+            raise HTTPException(status_code=404) from None
+        except OutreachError as exc:
+            error = str(exc)
+    if error:
+        return _entity_page(request, cu, db, now, key, error=error, status=422)
+    return RedirectResponse(f"/lists/entity?{urlencode({'key': key, 'saved': 1})}", status_code=303)
