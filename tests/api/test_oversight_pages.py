@@ -13,6 +13,10 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from shoudai.accounts.demo import DEMO_PASSWORD, demo_totp_secret
+from shoudai.accounts.scope import ScopeSpec
+from shoudai.accounts.service import create_user
+from shoudai.audit.actor import Actor
 from shoudai.audit.models import AuditEvent
 from shoudai.db import session_scope
 from shoudai.kit.codes import uscc_check_char
@@ -231,3 +235,37 @@ def test_api_validation_and_closed_month(app, clock, period):
     assert r.status_code == 403
     with session_scope(app.state.engine) as s:
         assert s.scalars(select(FirstLoan.contract_no)).all() == []
+
+
+def test_bank_uploads_an_xlsx_and_sees_per_loan_findings(app, clock, period):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(HEADERS)
+    ws.append(["ICBC", uscc("410702", 21), "", "甲商贸", "X-1", f"{period}-05", "40", "12", "3.85", "信用", "", ""])
+    ws.append(["ICBC", uscc("410702", 21), "", "甲商贸", "X-2", f"{period}-06", "10", "12", "3.85", "信用", "", ""])
+    buf = io.BytesIO()
+    wb.save(buf)
+    bank = signed_in(app, clock, "bankhq")
+    r = bank.post("/oversight/reports/upload", data={"period": period, "csrf_token": page_token(bank, "/oversight/reports")},
+                  files={"file": ("icbc.xlsx", buf.getvalue(), "application/octet-stream")})
+    assert r.status_code == 200 and "新增 <b>2</b> 笔" in r.text
+    findings = r.text[r.text.index('data-testid="findings"'):]
+    assert "X-2" in findings and "不计为首贷" in findings  # the same borrower's second loan is not a first loan
+    batch = re.search(r'href="/oversight/reports\?batch=(\d+)"', r.text).group(1)
+    assert "不计为首贷" in bank.get(f"/oversight/reports?batch={batch}").text
+    # the city admin may open this file's findings; another bank's HQ may not (nor see it listed)
+    assert signed_in(app, clock, "admin").get(f"/oversight/reports?batch={batch}").status_code == 200
+    ccb = ccb_user(app, clock)
+    assert ccb.get(f"/oversight/reports?batch={batch}").status_code == 403
+    assert "icbc.xlsx" not in ccb.get("/oversight/reports").text
+
+
+def ccb_user(app, clock) -> TestClient:
+    """A second bank's HQ user (建设银行)."""
+    with session_scope(app.state.engine) as s:
+        create_user(s, actor=Actor.system("test"), username="ccbhq", display_name="建设银行新乡分行", role="bank_hq",
+                    scope=ScopeSpec(bank_code="CCB"), password=DEMO_PASSWORD, now=clock(),
+                    totp_secret=demo_totp_secret("ccbhq"), phone="13800001111")
+    return signed_in(app, clock, "ccbhq")
