@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from shoudai.accounts import roles
@@ -243,12 +244,12 @@ async def upload(request: Request, cu: BankHq, db: DB, now: Now, file: UploadFil
     if len(data) > MAX_UPLOAD:
         error = "文件超过20MB，请拆分后上传"
     else:
-        try:
-            result = import_report(db, data, bank_code=cu.scope.bank_code, period=period, file_name=name,
-                                   actor=cu.actor, now=now)
+        try:  # checking a big file takes seconds: off the event loop
+            result = await run_in_threadpool(import_report, db, data, bank_code=cu.scope.bank_code, period=period,
+                                             file_name=name, actor=cu.actor, now=now)
         except OversightError as exc:
             error = str(exc)
-    ctx = reports_context(db, cu, result.batch_id if result else None)
+    ctx = await run_in_threadpool(reports_context, db, cu, result.batch_id if result else None)
     status = 200 if result is not None and result.status == "applied" else 422
     return render(request, "oversight/reports.html", {**ctx, "period": period or current_period(now),
                                                       "result": result, "file_name": name, "msg": "",
