@@ -3,7 +3,6 @@ a contact; a county officer opening another county's entity gets 404."""
 
 from __future__ import annotations
 
-import io
 import os
 import subprocess
 import sys
@@ -55,7 +54,7 @@ def server(tmp_path_factory):
         log.close()
 
 
-def test_county_officer_filters_downloads_and_cannot_open_other_county(new_page):
+def test_county_officer_filters_downloads_and_cannot_open_other_county(new_page, tmp_path):
     page = new_page()
     sign_in(page, "county410702")
     page.get_by_test_id("nav-lists").click()
@@ -69,7 +68,10 @@ def test_county_officer_filters_downloads_and_cannot_open_other_county(new_page)
     expect(page.get_by_test_id("entries").locator("tbody tr")).to_have_count(total)
     with page.expect_download() as dl:
         page.get_by_test_id("export").click()
-    ws = openpyxl.load_workbook(io.BytesIO(open(dl.value.path(), "rb").read())).active
+    target = tmp_path / dl.value.suggested_filename
+    dl.value.save_as(target)
+    assert target.suffix == ".xlsx"
+    ws = openpyxl.load_workbook(target).active
     rows = list(ws.iter_rows(min_row=3, values_only=True))
     assert len(rows) == total and all("红旗样本" in r[3] for r in rows)
     r = page.goto("/lists/entity?key=S410703000001")
