@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from shoudai.accounts import roles
 from shoudai.accounts.models import User
 from shoudai.accounts.scope import Scope
-from shoudai.outreach.models import ACTIVE, Claim, Contact
+from shoudai.outreach.models import ACTIVE, EXPIRED, Claim, Contact
 from shoudai.registry.models import ListEntry, ListVersion
 
 KINDS = ("sme", "individual")
@@ -212,7 +212,9 @@ def entity_view(session: Session, scope: Scope, entity_key: str, now: datetime) 
     """The business and its timeline, or None when it is unknown or out of this user's scope (the page says 404)."""
     entries = list(session.execute(
         select(ListEntry, ListVersion.year).join(ListVersion, ListVersion.id == ListEntry.version_id)
-        .where(ListEntry.entity_key == entity_key).order_by(ListVersion.year.desc())).all())
+        # version_id IN (…) lets the (version_id, entity_key) unique index serve a look-up by key alone.
+        .where(ListEntry.version_id.in_(select(ListVersion.id)), ListEntry.entity_key == entity_key)
+        .order_by(ListVersion.year.desc())).all())
     if not entries:
         return None
     county = entries[0][0].county_code
@@ -242,6 +244,11 @@ def entity_view(session: Session, scope: Scope, entity_key: str, now: datetime) 
         return None
     contacts = list(session.scalars(contacts_q.order_by(Contact.at.desc(), Contact.id.desc())))
     live = session.scalar(select(Claim).where(Claim.entity_key == entity_key, active_claim(now)))
+    for c in claims:  # expiry is computed on read: a claim past its date shows as expired before any sweep
+        if c.status == ACTIVE and c is not live:
+            c.shown_status = EXPIRED
+        else:
+            c.shown_status = c.status
     if live is not None and scope.role in (roles.BANK_HQ, roles.LOAN_OFFICER) and live.bank_code != scope.bank_code:
         live = None  # another bank's hold is not this bank's business; the page only says it is taken
     return EntityView(entity_key, entries, claims, contacts, live)

@@ -71,3 +71,10 @@ def test_entity_view_scoped_per_role(session, version, people, assigned):
     assert view("icbc_lo2") is None and view("ccb_lo") is None
     assert queries.entity_view(session, people["county"].scope, "S410703000003", NOW) is None
     assert queries.entity_view(session, people["admin"].scope, "nope", NOW) is None
+
+
+def test_entity_view_shows_expiry_before_any_sweep(session, people, assigned):
+    admin = people["admin"]
+    assert [c.shown_status for c in queries.entity_view(session, admin.scope, KEY, NOW).claims] == ["active"]
+    later = queries.entity_view(session, admin.scope, KEY, NOW + timedelta(days=30, seconds=1))
+    assert [c.shown_status for c in later.claims] == ["expired"] and later.live_claim is None
