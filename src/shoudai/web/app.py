@@ -21,7 +21,7 @@ from shoudai.web.api import me
 from shoudai.web.api import oversight as oversight_api
 from shoudai.web.deps import SESSION_COOKIE, Forbidden, LoginRequired, csrf_protect, lang_of
 from shoudai.web.i18n import translate
-from shoudai.web.pages import accounts, audit, auth, home, oversight
+from shoudai.web.pages import accounts, audit, auth, home, oversight, oversight_admin
 from shoudai.web.pages import lists as list_pages
 from shoudai.web.pages import me as my_account
 from shoudai.web.templating import render
@@ -51,6 +51,7 @@ def create_app(*, clock: Callable[[], datetime] | None = None, engine: Engine | 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (auth, home, my_account, accounts, audit, oversight, me, oversight_api, list_pages):
         app.include_router(module.router)
+    app.include_router(oversight_admin.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict:
