@@ -18,7 +18,8 @@ from shoudai.audit.actor import Actor
 from shoudai.audit.models import AuditEvent
 from shoudai.db import session_scope
 from shoudai.kit.codes import uscc_check_char
-from shoudai.oversight.models import FirstLoan, LoanCorrection
+from shoudai.oversight.compensation import report_loss, set_share
+from shoudai.oversight.models import CompensationClaim, FirstLoan, LoanCorrection
 from shoudai.oversight.reports.corrections import close_month
 from shoudai.oversight.reports.service import import_report
 from shoudai.oversight.subsidy import statements
@@ -29,7 +30,7 @@ from .conftest import login, page_token
 HEADERS = ["金融机构", "借款人统一社会信用代码", "借款人证件号码", "借款人名称", "合同编号", "发放日期", "金额(万元)",
            "期限(月)", "年利率(%)", "担保方式", "担保机构", "担保费率(%)"]
 PAGES = ("/oversight/admin/targets", "/oversight/admin/assessment", "/oversight/admin/subsidy",
-         "/oversight/admin/corrections")
+         "/oversight/admin/corrections", "/oversight/admin/compensation")
 SYSTEM = Actor.system("test")
 
 
@@ -193,3 +194,34 @@ def test_correction_is_recorded_with_its_reason(app, clock, seeded):
         assert loan.amount_fen == 12_500_000
     r = c.get(f"/oversight/admin/corrections?month={seeded}")
     assert "银行报送金额有误" in r.text
+
+
+def test_compensation_claim_is_approved_and_shows_in_the_ledger(app, clock, seeded):
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(HEADERS)
+    w.writerow(["ICBC", uscc("410702", 9), "", "企业担保", "ICBC-G1", f"{seeded}-06", "40", "12", "3.85",
+                "政府性融资担保", "新乡市融资担保公司", "1.0"])
+    today = clock().date()
+    with session_scope(app.state.engine) as s:
+        r = import_report(s, buf.getvalue().encode("utf-8-sig"), bank_code="ICBC", period=seeded, file_name="g.csv",
+                          actor="test", now=clock())
+        assert r.status == "applied", r.problems
+        set_share(s, today.year, Decimal("0.3"), actor=SYSTEM, now=clock())
+        claim_id = report_loss(s, bank_code="ICBC", contract_no="ICBC-G1", loss_fen=10_000_00, reported_on=today,
+                               actor="test", now=clock()).id
+    c = signed_in(app, clock, "admin")
+    r = c.get("/oversight/admin/compensation")
+    assert f'data-testid="status-{claim_id}">待审批' in r.text and 'data-testid="pending-ICBC">3,000.00<' in r.text
+    token = page_token(c, "/oversight/admin/compensation")
+    url = f"/oversight/admin/compensation/{claim_id}/decide"
+    r = c.post(url, data={"decision": "reject", "note": "", "csrf_token": token}, follow_redirects=False)
+    assert "error=" in r.headers["location"]  # a rejection needs a reason
+    r = c.post(url, data={"decision": "approve", "note": "材料齐全", "csrf_token": token})
+    assert r.status_code == 200 and f'data-testid="status-{claim_id}">已批准' in r.text
+    assert 'data-testid="approved-ICBC">3,000.00<' in r.text and 'data-testid="pending-ICBC">0.00<' in r.text
+    with session_scope(app.state.engine) as s:
+        claim = s.get(CompensationClaim, claim_id)
+        assert (claim.status, claim.decided_by) == ("approved", "admin")
+    r = c.post(url, data={"decision": "approve", "csrf_token": token}, follow_redirects=False)
+    assert "error=" in r.headers["location"]  # decided once only

@@ -25,10 +25,11 @@ from shoudai.oversight.assessment import (
     set_scheme,
 )
 from shoudai.oversight.assessment_export import write_assessment
+from shoudai.oversight.compensation import decide_claim, ledger
 from shoudai.oversight.errors import OversightError
 from shoudai.oversight.figures import pct
 from shoudai.oversight.lookups import bank_names
-from shoudai.oversight.models import FirstLoan, MonthClose, Programme
+from shoudai.oversight.models import CompensationClaim, FirstLoan, MonthClose, Programme
 from shoudai.oversight.money import e4_to_percent, fen_to_wan, fen_to_yuan, wan_text, wan_to_fen
 from shoudai.oversight.reports.corrections import correct_loan, corrections
 from shoudai.oversight.subsidy import statements, write_statements
@@ -230,3 +231,32 @@ async def corrections_add(request: Request, cu: Admin, db: DB, now: Now) -> Resp
     except OversightError as exc:
         return back("/oversight/admin/corrections", bank=bank, contract=contract, error=str(exc))
     return back("/oversight/admin/corrections", msg="saved")
+
+
+# ---- 风险补偿 ----
+
+@router.get("/compensation")
+def compensation_page(request: Request, cu: Admin, db: DB, status: str = "", msg: str = "",
+                      error: str = "") -> Response:
+    """Risk compensation claims (pending first) with approve/reject, and the ledger per bank and guarantor."""
+    q = (select(CompensationClaim, FirstLoan.contract_no, FirstLoan.borrower_name)
+         .join(FirstLoan, FirstLoan.id == CompensationClaim.loan_id)
+         .order_by((CompensationClaim.status == "pending").desc(), CompensationClaim.id.desc()).limit(200))
+    if status in ("pending", "approved", "rejected"):
+        q = q.where(CompensationClaim.status == status)
+    return render(request, "oversight_admin/compensation.html", {
+        "claims": db.execute(q).all(), "ledger": ledger(db), "status": status, "wan": wan_text,
+        "yuan": fen_to_yuan, "fee": e4_to_percent, "msg": msg if msg == "saved" else "", "error": error[:300]})
+
+
+@router.post("/compensation/{claim_id}/decide")
+def compensation_decide(cu: Admin, db: DB, now: Now, claim_id: int, decision: Annotated[str, Form()],
+                        note: Annotated[str, Form()] = "") -> Response:
+    """Approve or reject one pending claim (a rejection needs a reason)."""
+    try:
+        if decision not in ("approve", "reject"):
+            raise OversightError("请选择批准或不予补偿")
+        decide_claim(db, claim_id, approve=decision == "approve", note=note, actor=cu.actor, now=now)
+    except OversightError as exc:
+        return back("/oversight/admin/compensation", error=str(exc))
+    return back("/oversight/admin/compensation", msg="saved")
