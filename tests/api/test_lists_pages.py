@@ -120,6 +120,11 @@ def test_bank_claims_in_bulk_assigns_and_officer_records_contact(world, clock):
     r = post(lo, "/lists/entity/contact", {"key": FREE_KEY, "outcome": "乱填"})
     assert r.status_code == 422 and "请选择联系结果" in r.text
     assert "有需求" in hq.get("/lists/claims").text
+    r = post(hq, "/lists/release", {"claim_id": str(cid)})
+    assert r.status_code == 303 and claim_id(world, FREE_KEY) is None
+    admin = signed_in(world, clock, "admin")  # back in the pool: no live claim shown, claimable again
+    assert "认领中" not in admin.get("/lists/entity", params={"key": FREE_KEY}).text
+    assert "claimed=1" in post(hq, "/lists/claim", {"year": "2026", "entity_key": FREE_KEY}).headers["location"]
 
 
 @pytest.fixture
@@ -178,6 +183,12 @@ def test_bola_matrix(world, claimed):
     assert r.status_code == 404
     r = post(c["bankhq"], "/lists/assign", [("claim_id", str(ccb_claim)), ("officer_id", str(user_id(world, "officer")))])
     assert r.status_code == 404
+    # Release: only the holding bank's HQ.
+    for name, client in c.items():
+        if name != "ccbhq":
+            r = post(client, "/lists/release", {"claim_id": str(ccb_claim)})
+            assert r.status_code == (404 if name == "bankhq" else 403), (name, r.status_code)
+    assert claim_id(world, CCB_KEY) == ccb_claim
     # Contact: only the assignee (or its HQ) on its bank's live claim.
     for key, ok in {ICBC_KEY: {"officer", "bankhq"}, CCB_KEY: {"ccbofficer", "ccbhq"}}.items():
         for name, client in c.items():

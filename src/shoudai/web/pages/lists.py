@@ -217,6 +217,16 @@ def assign(request: Request, cu: BankHQ, db: DB, now: Now, claim_id: Annotated[l
     return _back("/lists/claims", {"done": n})
 
 
+@router.post("/release")
+def release(request: Request, cu: BankHQ, db: DB, now: Now, claim_id: Text = "") -> Response:
+    """End one of the bank's live claims early: the business goes back to every bank's pool."""
+    try:
+        claim = claims.release(db, cu.scope, int(claim_id or 0), actor=cu.actor, now=now)
+    except (NotInScope, ValueError):
+        raise HTTPException(status_code=404) from None
+    return RedirectResponse(f"/lists/entity?{urlencode({'key': claim.entity_key})}", status_code=303)
+
+
 @router.get("/queue")
 def work_queue(request: Request, cu: QueueViewer, db: DB, now: Now, page: int = 1) -> Response:
     """The loan officer's entries, soonest deadline first, with the last outcome and next follow-up."""
@@ -239,7 +249,7 @@ def _entity_page(request: Request, cu: CurrentUser, db, now, key: str, error: st
         cu.role == roles.BANK_HQ or (cu.role == roles.LOAN_OFFICER and view.live_claim.assigned_to == cu.user.id))
     return render(request, "lists/entity.html", {
         "v": view, "e": view.latest, "kinds": KIND_ZH, "changes": CHANGE_ZH, "outcomes": OUTCOMES,
-        "can_contact": can_contact, "taken": view.live_claim is None and queries.is_taken(db, key, now),
+        "can_contact": can_contact, "can_release": view.live_claim is not None and cu.role == roles.BANK_HQ, "taken": view.live_claim is None and queries.is_taken(db, key, now),
         "error": error, "saved": saved, "today": now.astimezone(SHANGHAI).date().isoformat(),
     }, status_code=status)
 
