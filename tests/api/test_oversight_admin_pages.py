@@ -78,9 +78,11 @@ def test_pages_are_for_the_city_admin_only(app, clock, seeded):
         r = admin.get(path)
         assert r.status_code == 200, path
         assert 'data-testid="admin-nav"' in r.text
+        assert 'data-testid="nav-oversight-admin"' in r.text
     for name in ("county410702", "bankhq"):
         c = signed_in(app, clock, name)
         token = page_token(c)
+        assert 'nav-oversight-admin' not in c.get("/").text
         for path in PAGES:
             assert c.get(path).status_code == 403, (name, path)
         for path, data in (("/oversight/admin/targets/set", {"programme_id": "1", "year": "2026", "level": "bank",
