@@ -227,3 +227,15 @@ def test_compensation_claim_is_approved_and_shows_in_the_ledger(app, clock, seed
         assert (claim.status, claim.decided_by) == ("approved", "admin")
     r = c.post(url, data={"decision": "approve", "csrf_token": token}, follow_redirects=False)
     assert "error=" in r.headers["location"]  # decided once only
+
+
+def test_subsidy_rule_changes_the_statement(app, clock, seeded):
+    year = seeded[:4]
+    c = signed_in(app, clock, "admin")
+    token = page_token(c, f"/oversight/admin/subsidy?year={year}")
+    r = c.post("/oversight/admin/subsidy/rule", data={"year": year, "rate_per_mille": "1", "eligible": "first",
+                                                      "csrf_token": token})
+    assert r.status_code == 200 and 'data-testid="msg"' in r.text
+    assert 'data-testid="subsidy-ICBC">400.00<' in r.text  # 40 万元 × 1‰
+    r = c.post("/oversight/admin/subsidy/rule", data={"year": year, "rate_per_mille": "abc", "csrf_token": token})
+    assert 'data-testid="error"' in r.text and 'data-testid="subsidy-ICBC">400.00<' in r.text

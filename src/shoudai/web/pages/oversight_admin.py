@@ -32,7 +32,7 @@ from shoudai.oversight.lookups import bank_names
 from shoudai.oversight.models import CompensationClaim, FirstLoan, MonthClose, Programme
 from shoudai.oversight.money import e4_to_percent, fen_to_wan, fen_to_yuan, wan_text, wan_to_fen
 from shoudai.oversight.reports.corrections import correct_loan, corrections
-from shoudai.oversight.subsidy import statements, write_statements
+from shoudai.oversight.subsidy import ELIGIBLE, set_rule, statements, write_statements
 from shoudai.oversight.targets import compute_targets, progress, set_target
 from shoudai.web.deps import DB, CurrentUser, Now, require_roles
 from shoudai.web.templating import SHANGHAI, render
@@ -162,14 +162,37 @@ def assessment_download(cu: Admin, db: DB, now: Now, year: Annotated[str, Form()
 # ---- 费用补贴 ----
 
 @router.get("/subsidy")
-def subsidy_page(request: Request, cu: Admin, db: DB, now: Now, year: str = "") -> Response:
+def subsidy_page(request: Request, cu: Admin, db: DB, now: Now, year: str = "", msg: str = "",
+                 error: str = "") -> Response:
     """Each bank's subsidy statement for the year: loans, eligible amount, subsidy to the fen."""
     y = pick_year(year, now)
     sts = statements(db, y)
     return render(request, "oversight_admin/subsidy.html", {
         "year": y, "statements": sts, "rule": sts[0].rule if sts else None, "yuan": fen_to_yuan,
         "total_base": sum(s.base_fen for s in sts), "total_subsidy": sum(s.subsidy_fen for s in sts),
-        "total_loans": sum(len(s.lines) for s in sts)})
+        "total_loans": sum(len(s.lines) for s in sts), "eligible": ELIGIBLE,
+        "msg": msg if msg == "saved" else "", "error": error[:300]})
+
+
+def optional_day(raw: str) -> date | None:
+    return date.fromisoformat(raw) if raw.strip() else None
+
+
+@router.post("/subsidy/rule")
+def subsidy_rule(cu: Admin, db: DB, now: Now, year: Annotated[str, Form()] = "",
+                 rate_per_mille: Annotated[str, Form()] = "", eligible: Annotated[str, Form()] = "first",
+                 window_from: Annotated[str, Form()] = "", window_to: Annotated[str, Form()] = "",
+                 note: Annotated[str, Form()] = "") -> Response:
+    """Set the year's subsidy rule: rate in ‰, which first loans count, an optional disbursement window."""
+    y = pick_year(year, now)
+    try:
+        set_rule(db, y, rate_per_mille=Decimal(rate_per_mille.strip()), eligible=eligible,
+                 window_from=optional_day(window_from), window_to=optional_day(window_to), note=note.strip()[:500],
+                 actor=cu.actor, now=now)
+    except (OversightError, InvalidOperation, ValueError) as exc:
+        return back("/oversight/admin/subsidy", year=y, error=str(exc) if isinstance(exc, OversightError)
+                    else "费率或日期格式有误")
+    return back("/oversight/admin/subsidy", year=y, msg="saved")
 
 
 @router.post("/subsidy/download")
