@@ -212,6 +212,19 @@ def test_bola_matrix(world, claimed):
             assert "红旗样本" not in r.text
         elif name != "admin" and name != "county410702":
             assert r.status_code == 403 and "样本" not in r.text
+    # Claim/queue export: bank roles only, their own bank's (an officer: its own) claims only.
+    for name, client in c.items():
+        r = post(client, "/lists/claims/export", {})
+        if name in ("bankhq", "ccbhq", "officer", "officer2", "ccbofficer"):
+            ws = openpyxl.load_workbook(io.BytesIO(r.content)).active
+            names = [row[1] for row in ws.iter_rows(min_row=3, values_only=True)]
+            mine = {"bankhq": ICBC_KEY, "officer": ICBC_KEY, "ccbhq": CCB_KEY, "ccbofficer": CCB_KEY}.get(name)
+            assert len(names) == {"bankhq": 2, "officer": 1, "ccbhq": 1, "ccbofficer": 1}.get(name, 0), name  # + FREE_KEY
+            assert all(("红旗" if mine == ICBC_KEY else "卫滨") in n for n in names), name
+        else:
+            assert r.status_code == 403, name
+    ws = openpyxl.load_workbook(io.BytesIO(post(c["officer"], "/lists/claims/export", {}).content)).active
+    assert next(ws.iter_rows(min_row=3, values_only=True))[7] == "无法联系"  # the latest of its two contacts
     # Bank pages: the other bank's claims never appear in a bank's claim list or an officer's queue.
     assert "卫滨样本" not in c["bankhq"].get("/lists/claims").text
     assert "红旗样本" not in c["ccbhq"].get("/lists/claims").text

@@ -158,6 +158,19 @@ def queue(session: Session, scope: Scope, now: datetime, *, page: int = 1, per_p
     return page_of(session, stmt, page=page, per_page=per_page)
 
 
+def last_contacts(session: Session, claim_ids: list[int]) -> dict[int, tuple[str, object]]:
+    """claim id → (outcome, next follow-up) of its latest contact."""
+    out: dict[int, tuple[str, object]] = {}
+    for start in range(0, len(claim_ids), 5000):
+        chunk = claim_ids[start:start + 5000]
+        for cid, outcome, follow in session.execute(
+            select(Contact.claim_id, Contact.outcome, Contact.next_follow_up)
+            .where(Contact.claim_id.in_(chunk)).order_by(Contact.claim_id, Contact.id)
+        ):
+            out[cid] = (outcome, follow)  # ordered by id: the last one wins
+    return out
+
+
 @dataclass
 class Progress:
     """A bank's outreach at a glance."""

@@ -22,7 +22,7 @@ from shoudai.outreach.models import OUTCOMES
 from shoudai.outreach.queries import EntryFilter
 from shoudai.registry import lists as registry_lists
 from shoudai.web.deps import DB, Current, CurrentUser, Forbidden, Now, require_roles
-from shoudai.web.templating import SHANGHAI, county_name, render
+from shoudai.web.templating import SHANGHAI, county_name, local_time, render
 
 router = APIRouter(prefix="/lists")
 ListUser = Annotated[CurrentUser, Depends(require_roles(roles.CITY_ADMIN, roles.COUNTY_OFFICER))]
@@ -92,31 +92,40 @@ XLSX_COLUMNS = (("统一社会信用代码", 22), ("注册号", 17), ("名称", 
                 ("入选依据", 50))
 
 
-def _xlsx(rows, title: str) -> tuple[bytes, int]:
-    """The rows as one sheet in the style of the list workbooks (title row, header, frozen panes)."""
+def _entry_values(e) -> tuple:
+    return (e.uscc, e.reg_no, e.name, county_name(e.county_code), KIND_ZH.get(e.list_kind), e.legal_rep_masked,
+            e.industry_code, e.tier, CHANGE_ZH.get(e.change), str(e.first_listed_year), e.address, e.reasons)
+
+
+def _xlsx(rows, title: str, columns=XLSX_COLUMNS) -> tuple[bytes, int]:
+    """Rows of values as one sheet in the style of the list workbooks (title row, header, frozen panes)."""
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True})
     title_fmt = wb.add_format({"bold": True, "font_size": 14, "align": "center", "valign": "vcenter"})
     head_fmt = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "align": "center"})
     ws = wb.add_worksheet("名单")
     ws.set_column(0, 0, 8)
-    for i, (_, width) in enumerate(XLSX_COLUMNS, start=1):
+    for i, (_, width) in enumerate(columns, start=1):
         ws.set_column(i, i, width)
     ws.write_string(1, 0, "序号", head_fmt)
-    for i, (head, _) in enumerate(XLSX_COLUMNS, start=1):
+    for i, (head, _) in enumerate(columns, start=1):
         ws.write_string(1, i, head, head_fmt)
     n = 0
-    for n, e in enumerate(rows, start=1):
-        values = (e.uscc, e.reg_no, e.name, county_name(e.county_code), KIND_ZH.get(e.list_kind), e.legal_rep_masked,
-                  e.industry_code, e.tier, CHANGE_ZH.get(e.change), str(e.first_listed_year), e.address, e.reasons)
+    for n, values in enumerate(rows, start=1):
         ws.write_number(n + 1, 0, n)
         for i, v in enumerate(values, start=1):
-            if v:
-                ws.write_string(n + 1, i, v)
-    ws.merge_range(0, 0, 0, len(XLSX_COLUMNS), f"{title}（共{n}户）", title_fmt)
+            if v not in (None, ""):
+                ws.write_string(n + 1, i, str(v))
+    ws.merge_range(0, 0, 0, len(columns), f"{title}（共{n}户）", title_fmt)
     ws.freeze_panes(2, 0)
     wb.close()
     return buf.getvalue(), n
+
+
+def _download(data: bytes, stem: str, now) -> Response:
+    name = f"{stem}-{now.astimezone(SHANGHAI):%Y%m%d-%H%M%S}.xlsx"
+    return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.post("/export")
@@ -129,12 +138,11 @@ def export(request: Request, cu: ListUser, db: DB, now: Now, year: Annotated[int
         raise HTTPException(status_code=404)
     f = _filter(list_kind, tier, section, address, change, county)
     where = "、".join(county_name(c) for c in ([f.county] if f.county else cu.scope.county_codes)) or "全市"
-    data, n = _xlsx(queries.iter_entries(db, cu.scope, version.id, f, EXPORT_LIMIT), f"{where} {version.year}年无贷户名单")
+    rows = (_entry_values(e) for e in queries.iter_entries(db, cu.scope, version.id, f, EXPORT_LIMIT))
+    data, n = _xlsx(rows, f"{where} {version.year}年无贷户名单")
     audit.record(db, cu.actor, "lists.export", object_type="list_version", object_id=version.year, at=now,
                  detail={"rows": n, "filter": f.params(), "counties": list(cu.scope.county_codes)})
-    name = f"lists-{version.year}-{now.astimezone(SHANGHAI):%Y%m%d-%H%M%S}.xlsx"
-    return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return _download(data, f"lists-{version.year}", now)
 
 
 @router.get("/pool")
@@ -215,6 +223,32 @@ def assign(request: Request, cu: BankHQ, db: DB, now: Now, claim_id: Annotated[l
     except NotInScope:
         raise HTTPException(status_code=404) from None
     return _back("/lists/claims", {"done": n})
+
+
+CLAIM_COLUMNS = (("名称", 36), ("县区", 10), ("层级", 6), ("认领人", 14), ("到期日", 12), ("客户经理", 14),
+                 ("最近结果", 14), ("下次跟进", 12))
+
+
+def _claim_rows(db, cu: CurrentUser, now) -> list[tuple]:
+    """The bank's live claims (a loan officer: its own), each with the latest contact, for Excel."""
+    rows, _ = queries.bank_claims(db, cu.scope, now, page=1, per_page=EXPORT_LIMIT)
+    last = queries.last_contacts(db, [c.id for c, *_ in rows])
+    out = []
+    for c, name, county, tier, officer in rows:
+        outcome, follow = last.get(c.id, ("", None))
+        out.append((name, county_name(county), tier, c.claimed_by, local_time(c.expires_at, "%Y-%m-%d"),
+                    officer or "", outcome, str(follow or "")))
+    return out
+
+
+@router.post("/claims/export")
+def export_claims(request: Request, cu: Contactor, db: DB, now: Now) -> Response:
+    """The bank's claims (bank HQ) or the officer's queue (loan officer) as Excel; audited."""
+    data, n = _xlsx(_claim_rows(db, cu, now), "本行认领名单" if cu.role == roles.BANK_HQ else "我的走访任务",
+                    CLAIM_COLUMNS)
+    audit.record(db, cu.actor, "lists.export_claims", object_type="bank", object_id=cu.scope.bank_code, at=now,
+                 detail={"rows": n})
+    return _download(data, "claims", now)
 
 
 @router.post("/release")
