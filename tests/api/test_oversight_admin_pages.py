@@ -239,3 +239,21 @@ def test_subsidy_rule_changes_the_statement(app, clock, seeded):
     assert 'data-testid="subsidy-ICBC">400.00<' in r.text  # 40 万元 × 1‰
     r = c.post("/oversight/admin/subsidy/rule", data={"year": year, "rate_per_mille": "abc", "csrf_token": token})
     assert 'data-testid="error"' in r.text and 'data-testid="subsidy-ICBC">400.00<' in r.text
+
+
+def test_withdrawal_is_a_correction_and_compute_without_lists_is_explained(app, clock, seeded):
+    year = seeded[:4]
+    c = signed_in(app, clock, "admin")
+    token = page_token(c, "/oversight/admin/corrections")
+    r = c.post("/oversight/admin/corrections", data={"bank_code": "ICBC", "contract_no": "ICBC-2", "withdraw": "1",
+                                                     "reason": "重复报送", "csrf_token": token})
+    assert r.status_code == 200 and "重复报送" in r.text
+    with session_scope(app.state.engine) as s:
+        assert s.scalar(select(FirstLoan).where(FirstLoan.contract_no == "ICBC-2")) is None
+        fix = s.scalar(select(LoanCorrection))
+        assert (fix.reason, fix.after) == ("重复报送", None) and "ICBC-2" in fix.before
+    r = c.get(f"/oversight/admin/targets?year={year}")
+    pid = re.search(r'name="programme_id" value="(\d+)"', r.text).group(1)
+    r = c.post("/oversight/admin/targets/compute", data={"programme_id": pid, "year": year, "csrf_token": token})
+    assert 'data-testid="error"' in r.text and "名单" in r.text  # no 无贷户名单 yet: nothing to split by
+    assert 'data-testid="hh-pct-unit-410702">—<' in r.text
