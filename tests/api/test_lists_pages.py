@@ -90,11 +90,18 @@ def test_county_officer_filters_paginates_and_downloads_only_its_county(world, c
         assert ev.actor == "county410702" and f'"rows":{n}' in ev.detail
 
 
-def test_city_admin_overview_has_both_counties(world, clock):
+def test_city_admin_overview_years_side_by_side_and_entity_timeline(world, clock):
+    with session_scope(world.state.engine) as s:
+        sample.add_version(s, 2025, 10)
     c = signed_in(world, clock, "admin")
     r = c.get("/lists")
-    assert r.status_code == 200 and "2026年" in r.text and "120" in r.text
+    assert r.status_code == 200 and r.text.index("2026年") < r.text.index("2025年")
+    cells = re.findall(r"<th>(\d+)</th>", r.text.split("合计</th>")[-1])
+    assert cells[0] == "120" and cells[8] == "20"  # city totals: 2026 then 2025
     assert "卫滨样本" in c.get("/lists/entries", params={"county": "410703"}).text
+    page = c.get("/lists/entity", params={"key": "S410702000003"}).text
+    assert "<td>2026</td>" in page and "<td>2025</td>" in page
+    assert "<td>2025</td>" not in c.get("/lists/entity", params={"key": "S410702000033"}).text
 
 
 def test_bank_claims_in_bulk_assigns_and_officer_records_contact(world, clock):
