@@ -183,8 +183,9 @@ def test_correction_is_recorded_with_its_reason(app, clock, seeded):
     values = {"uscc": uscc("410702", 1), "name": "企业更正", "disbursed_on": f"{seeded}-05", "amount": "12.5",
               "term": "12", "rate": "3.85", "guarantee_type": "信用"}
     r = c.post("/oversight/admin/corrections", data={"bank_code": "ICBC", "contract_no": "ICBC-1", **values,
-                                                     "reason": "", "csrf_token": token}, follow_redirects=False)
-    assert "error=" in r.headers["location"]  # no reason, no correction
+                                                     "reason": "", "csrf_token": token})
+    assert r.status_code == 422 and 'data-testid="error"' in r.text  # no reason, no correction
+    assert 'value="企业更正"' in r.text  # the form keeps what was typed
     r = c.post("/oversight/admin/corrections", data={"bank_code": "ICBC", "contract_no": "ICBC-1", **values,
                                                      "reason": "银行报送金额有误", "csrf_token": token})
     assert r.status_code == 200 and 'data-testid="msg"' in r.text

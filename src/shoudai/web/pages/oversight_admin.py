@@ -221,10 +221,8 @@ def loan_values(loan: FirstLoan | None) -> dict[str, str]:
             "guarantee_fee": "" if fee is None else f"{fee}"}
 
 
-@router.get("/corrections")
-def corrections_page(request: Request, cu: Admin, db: DB, month: str = "", bank: str = "", contract: str = "",
-                     msg: str = "", error: str = "") -> Response:
-    """Closed months, the correction form (prefilled from a loan when one is looked up) and the corrections log."""
+def corrections_context(db: Session, month: str, bank: str, contract: str) -> dict:
+    """Closed months, the loan looked up (if any) and the corrections log."""
     loan = None
     if bank and contract:
         loan = db.scalar(select(FirstLoan).where(FirstLoan.bank_code == bank, FirstLoan.contract_no == contract))
@@ -232,27 +230,35 @@ def corrections_page(request: Request, cu: Admin, db: DB, month: str = "", bank:
         log = corrections(db, month or None)
     except OversightError:
         log, month = corrections(db), ""
+    return {"closed": list(db.scalars(select(MonthClose).order_by(MonthClose.period.desc()).limit(36))),
+            "month": month, "log": log[:200], "banks": bank_names(), "bank": bank, "contract": contract,
+            "loan": loan, "values": loan_values(loan), "fields": LOAN_FIELDS, "reason": ""}
+
+
+@router.get("/corrections")
+def corrections_page(request: Request, cu: Admin, db: DB, month: str = "", bank: str = "", contract: str = "",
+                     msg: str = "") -> Response:
+    """The correction form (prefilled from a loan when one is looked up) and the corrections log."""
     return render(request, "oversight_admin/corrections.html", {
-        "closed": list(db.scalars(select(MonthClose).order_by(MonthClose.period.desc()).limit(36))),
-        "month": month, "log": log[:200], "banks": bank_names(), "bank": bank, "contract": contract,
-        "loan": loan, "values": loan_values(loan), "fields": LOAN_FIELDS,
-        "msg": msg if msg == "saved" else "", "error": error[:300]})
+        **corrections_context(db, month, bank, contract), "msg": msg if msg == "saved" else "", "error": ""})
 
 
 @router.post("/corrections")
 async def corrections_add(request: Request, cu: Admin, db: DB, now: Now) -> Response:
-    """Record one correction (change, add, or withdraw a loan) with its reason."""
+    """Record one correction (change, add, or withdraw a loan) with its reason; on error the form keeps its input."""
     form = await request.form()
     bank, contract = str(form.get("bank_code", "")).strip(), str(form.get("contract_no", "")).strip()
-    values = None if form.get("withdraw") else {
-        k: str(form.get(k, "")).strip() for k in LOAN_FIELDS if str(form.get(k, "")).strip()}
+    typed = {k: str(form.get(k, "")).strip() for k in LOAN_FIELDS}
+    values = None if form.get("withdraw") else {k: v for k, v in typed.items() if v}
+    reason = str(form.get("reason", ""))
     try:
         if not bank or not contract:
             raise OversightError("请填写银行和合同编号")
-        correct_loan(db, bank_code=bank, contract_no=contract, values=values, reason=str(form.get("reason", "")),
-                     actor=cu.actor, now=now)
+        correct_loan(db, bank_code=bank, contract_no=contract, values=values, reason=reason, actor=cu.actor, now=now)
     except OversightError as exc:
-        return back("/oversight/admin/corrections", bank=bank, contract=contract, error=str(exc))
+        ctx = corrections_context(db, "", bank, contract)
+        return render(request, "oversight_admin/corrections.html", {
+            **ctx, "values": typed, "reason": reason, "msg": "", "error": str(exc)}, status_code=422)
     return back("/oversight/admin/corrections", msg="saved")
 
 
