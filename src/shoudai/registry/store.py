@@ -31,17 +31,13 @@ def bulk_load(
     batches: Iterable[pa.RecordBatch],
     *,
     constants: dict[str, object] | None = None,
-    expected_rows: int | None = None,
 ) -> int:
-    """Insert every row of `batches` (columns named like `table`'s) plus `constants` into `table`; returns rows.
-
-    `expected_rows` is a hint (unused today; kept so callers need not change if a strategy ever depends on size).
-    """
+    """Insert every row of `batches` (columns named like `table`'s) plus `constants` into `table`; returns rows."""
     constants = constants or {}
     conn = session.connection()
     dbapi = conn.connection.driver_connection
     if conn.dialect.name not in ("sqlite", "postgresql"):
-        raise NotImplementedError(f"bulk load on {conn.dialect.name}")
+        raise ValueError(f"bulk load supports SQLite and PostgreSQL, not {conn.dialect.name}")
     if conn.dialect.name == "sqlite":
         return _sqlite_load(dbapi, table, batches, constants)
     return _pg_copy(dbapi, table, batches, constants)
@@ -50,8 +46,7 @@ def bulk_load(
 def load_parquet(session: Session, table: Table, path: str | Path, constants: dict[str, object]) -> int:
     """Load one Parquet file (written by the build) into `table`."""
     f = pq.ParquetFile(path)
-    return bulk_load(session, table, f.iter_batches(batch_size=COPY_BATCH), constants=constants,
-                     expected_rows=f.metadata.num_rows)
+    return bulk_load(session, table, f.iter_batches(batch_size=COPY_BATCH), constants=constants)
 
 
 def _sqlite_load(dbapi, table: Table, batches, constants) -> int:
