@@ -68,3 +68,11 @@ def login(client: TestClient, username: str, clock: Clock, password: str = DEMO_
 
 def page_token(client: TestClient, path: str = "/") -> str:
     return TOKEN_RE.search(client.get(path).text).group(1)
+
+
+def signed_in_fresh_step(app, clock: Clock, username: str) -> TestClient:
+    """A client signed in as `username`, each on a new TOTP step (a used code cannot be replayed)."""
+    c = TestClient(app)
+    clock.advance(seconds=30)
+    assert login(c, username, clock).status_code == 303
+    return c

@@ -10,14 +10,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import select
 
 from shoudai.audit.actor import Actor
 from shoudai.audit.models import AuditEvent
 from shoudai.db import session_scope
-from shoudai.kit.codes import uscc_check_char
 from shoudai.oversight.compensation import report_loss, set_share
 from shoudai.oversight.models import CompensationClaim, FirstLoan, LoanCorrection
 from shoudai.oversight.reports.corrections import close_month
@@ -25,18 +23,15 @@ from shoudai.oversight.reports.service import import_report
 from shoudai.oversight.subsidy import statements
 from shoudai.oversight.targets import create_programme
 
-from .conftest import login, page_token
+from ..integration.oversight.factories import uscc
+from .conftest import page_token
+from .conftest import signed_in_fresh_step as signed_in
 
 HEADERS = ["金融机构", "借款人统一社会信用代码", "借款人证件号码", "借款人名称", "合同编号", "发放日期", "金额(万元)",
            "期限(月)", "年利率(%)", "担保方式", "担保机构", "担保费率(%)"]
 PAGES = ("/oversight/admin/targets", "/oversight/admin/assessment", "/oversight/admin/subsidy",
          "/oversight/admin/corrections", "/oversight/admin/compensation")
 SYSTEM = Actor.system("test")
-
-
-def uscc(county: str, n: int) -> str:
-    first17 = f"91{county}{n:09d}"
-    return first17 + uscc_check_char(first17)
 
 
 def report(period: str, rows: list[tuple[str, str, str, str]]) -> bytes:
@@ -63,13 +58,6 @@ def seeded(app, clock) -> str:
         create_programme(s, name="测试专项行动", starts_on=date(year, 1, 1), ends_on=date(year, 12, 31), households=100,
                          amount_fen=10_000 * 1_000_000, actor=SYSTEM, now=clock())
     return period
-
-
-def signed_in(app, clock, username) -> TestClient:
-    c = TestClient(app)
-    clock.advance(seconds=30)  # a fresh TOTP step for each sign-in
-    assert login(c, username, clock).status_code == 303
-    return c
 
 
 def test_pages_are_for_the_city_admin_only(app, clock, seeded):

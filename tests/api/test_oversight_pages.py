@@ -19,20 +19,16 @@ from shoudai.accounts.service import create_user
 from shoudai.audit.actor import Actor
 from shoudai.audit.models import AuditEvent
 from shoudai.db import session_scope
-from shoudai.kit.codes import uscc_check_char
 from shoudai.oversight.models import FirstLoan
 from shoudai.oversight.reports.service import import_report
 
-from .conftest import login, page_token
+from ..integration.oversight.factories import uscc
+from .conftest import page_token
+from .conftest import signed_in_fresh_step as signed_in
 
 HEADERS = ["金融机构", "借款人统一社会信用代码", "借款人证件号码", "借款人名称", "合同编号", "发放日期", "金额(万元)",
            "期限(月)", "年利率(%)", "担保方式", "担保机构", "担保费率(%)"]
 META_TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
-
-
-def uscc(county: str, n: int) -> str:
-    first17 = f"91{county}{n:09d}"
-    return first17 + uscc_check_char(first17)
 
 
 def report(rows: list[tuple[str, str, str, str]]) -> bytes:
@@ -65,13 +61,6 @@ def seeded(app, clock, period):
                           bank_code="CCB", period=period, file_name="ccb.csv", actor="test", now=clock())
         assert a.status == b.status == "applied", (a.problems, b.problems)
     return period
-
-
-def signed_in(app, clock, username) -> TestClient:
-    c = TestClient(app)
-    clock.advance(seconds=30)  # a fresh TOTP step for each sign-in
-    assert login(c, username, clock).status_code == 303
-    return c
 
 
 def test_admin_sees_the_whole_city(app, clock, seeded):
