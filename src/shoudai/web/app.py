@@ -17,11 +17,23 @@ from starlette.responses import Response
 from shoudai import migrate
 from shoudai.config import get_settings
 from shoudai.db import get_engine
-from shoudai.web.api import me
+from shoudai.web.api import me, public_needs
 from shoudai.web.api import oversight as oversight_api
+from shoudai.web.api import v1 as bank_api
 from shoudai.web.deps import SESSION_COOKIE, Forbidden, LoginRequired, csrf_protect, lang_of
 from shoudai.web.i18n import translate
-from shoudai.web.pages import accounts, audit, auth, home, oversight, oversight_admin
+from shoudai.web.pages import (
+    accounts,
+    audit,
+    auth,
+    compliance,
+    home,
+    need_form,
+    need_status,
+    oversight,
+    oversight_admin,
+    workbench,
+)
 from shoudai.web.pages import lists as list_pages
 from shoudai.web.pages import me as my_account
 from shoudai.web.templating import render
@@ -52,6 +64,8 @@ def create_app(*, clock: Callable[[], datetime] | None = None, engine: Engine | 
     for module in (auth, home, my_account, accounts, audit, oversight, me, oversight_api, list_pages):
         app.include_router(module.router)
     app.include_router(oversight_admin.router)
+    for module in (need_form, need_status, workbench, compliance, public_needs, bank_api):
+        app.include_router(module.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict:

@@ -142,6 +142,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+def _with_areas(core: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    from shoudai.web.messages import merged
+
+    areas = merged()
+    clash = core.keys() & areas.keys()
+    if clash:
+        raise RuntimeError(f"message keys defined twice: {sorted(clash)}")
+    return {**core, **areas}
+
+
+MESSAGES = _with_areas(MESSAGES)
+
+
 def action_label(action: str, lang: str = DEFAULT_LANG) -> str:
     """A readable name for an audit action code; codes other modules add show as themselves."""
     key = "action." + action
