@@ -14,6 +14,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nav.home": ("首页", "Home"),
     "nav.accounts": ("账户管理", "Accounts"),
     "nav.audit": ("审计日志", "Audit log"),
+    "nav.workbench": ("融资需求", "Loan needs"),
+    "nav.compliance": ("211时效", "211 compliance"),
     "logout": ("退出登录", "Log out"),
     "login.title": ("用户登录", "Sign in"),
     "login.username": ("用户名", "Username"),
