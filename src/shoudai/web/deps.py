@@ -130,8 +130,23 @@ def _expected_in_thread(request: Request) -> tuple[str | None, bool]:
         return expected_csrf(db, request)
 
 
+# Requests that no cookie authenticates need no CSRF token: the public need API (anonymous, rate-limited) and
+# bank API calls signed with a key (a browser cannot add this header cross-site without a CORS preflight).
+PUBLIC_API_PREFIX = "/api/v1/public/"
+API_KEY_HEADER = "X-Api-Key"
+
+
+def cookie_free(request: Request) -> bool:
+    """True when the request is authenticated (or anonymous) without any cookie, so CSRF cannot apply."""
+    path = request.url.path
+    return path.startswith(PUBLIC_API_PREFIX) or (path.startswith("/api/v1/") and API_KEY_HEADER in request.headers)
+
+
 async def csrf_protect(request: Request) -> None:
     """App-wide: every non-GET request must carry the token (form field or X-CSRF-Token header), else 403."""
+    if cookie_free(request):
+        request.state.csrf_token, request.state.csrf_new = None, False
+        return
     expected, is_new = await run_in_threadpool(_expected_in_thread, request)
     request.state.csrf_token, request.state.csrf_new = expected, is_new
     if request.method in SAFE_METHODS:
