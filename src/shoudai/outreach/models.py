@@ -24,6 +24,8 @@ class Claim(Base):
         Index("ix_outreach_claim_bank", "bank_code", "status", "assigned_to"),
         Index("ix_outreach_claim_expiry", "status", "expires_at"),
         Index("ix_outreach_claim_entity", "entity_key"),
+        # The branch pool: an officer lists its branch's live, not-yet-taken claims.
+        Index("ix_outreach_claim_branch", "bank_code", "branch_code", "status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -35,6 +37,8 @@ class Claim(Base):
     claimed_by: Mapped[str] = mapped_column(String(64))
     claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The branch whose pool holds the claim (set by "assign to a branch pool", or the assignee's branch).
+    branch_code: Mapped[str | None] = mapped_column(String(32))
     assigned_to: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     status: Mapped[str] = mapped_column(String(8))  # active | released | expired
