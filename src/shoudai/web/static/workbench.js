@@ -1,0 +1,37 @@
+// Bank workbench: "select all" for bulk answer; the 211 compliance chart (ECharts reads data-cp, no inline script).
+(function () {
+  "use strict";
+  function selectAll() {
+    document.querySelectorAll("[data-wb-all]").forEach(function (box) {
+      box.addEventListener("change", function () {
+        box.closest("table").querySelectorAll("input[name=need_bank_id]").forEach(function (b) { b.checked = box.checked; });
+      });
+    });
+  }
+  function chart(data) {
+    return {
+      tooltip: { trigger: "axis" },
+      legend: { data: ["按时率（%）", "答复超时", "受理超时", "审批超时"] },
+      grid: { left: 48, right: 48, top: 36, bottom: 28 },
+      xAxis: { type: "category", data: data.labels },
+      yAxis: [{ type: "value", name: "%", max: 100 }, { type: "value", name: "件", minInterval: 1 }],
+      series: [
+        { name: "按时率（%）", type: "bar", data: data.rate, itemStyle: { color: "#1f5fa8" } },
+        { name: "答复超时", type: "bar", yAxisIndex: 1, stack: "b", data: data.answer, itemStyle: { color: "#c0392b" } },
+        { name: "受理超时", type: "bar", yAxisIndex: 1, stack: "b", data: data.accept, itemStyle: { color: "#d9822b" } },
+        { name: "审批超时", type: "bar", yAxisIndex: 1, stack: "b", data: data.decide, itemStyle: { color: "#8e44ad" } }
+      ]
+    };
+  }
+  function draw() {
+    if (!window.echarts) { return; }
+    document.querySelectorAll("[data-cp]").forEach(function (el) {
+      var c = window.echarts.init(el, null, { renderer: "canvas" });
+      c.setOption(chart(JSON.parse(el.getAttribute("data-cp"))));
+      el.setAttribute("data-cp-ready", "1");
+      window.addEventListener("resize", function () { c.resize(); });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", selectAll);
+  window.addEventListener("load", draw);
+})();
