@@ -47,10 +47,31 @@ def demo(
             actor="demo",
         )
     _first_loans(data_dir, DEFAULT_BASE_YEAR, DEFAULT_BASE_YEAR + years - 1, seed)
+    _loan_needs(seed)
     console.print(f"\n[bold]完成 Done.[/bold] 数据库 database: {get_settings().resolved_database_url()}")
     console.print(f"导出文件 exports: {Path(data_dir / 'exports').resolve()}")
     if serve:
         web_cli.serve(host=host, port=port, demo=True, proxy_headers=False)
+
+
+def _loan_needs(seed: int) -> None:
+    """Loan codes and needs worked by banks on the 211 clocks (once: a second run keeps what the first made)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import exists, select
+
+    from shoudai.lending.channels import channel_url
+    from shoudai.lending.models import Channel, Need
+    from shoudai.synth.needs import seed_demo_needs
+
+    with console.status("正在模拟扫码融资需求与银行 211 对接…"), session_scope() as session:
+        if not session.scalar(select(exists().where(Need.id.is_not(None)))):
+            r = seed_demo_needs(session, now=datetime.now(UTC), seed=seed)
+            stages = "，".join(f"{k} {v}" for k, v in sorted(r.stages.items()))
+            console.print(f"融资需求 loan needs: {r.needs} 笔，对接 {r.tracks} 条（{stages}），超时 {r.breaches} 次")
+        codes = list(session.scalars(select(Channel.code).order_by(Channel.id).limit(3)))
+    for code in codes:
+        console.print(f"贷款码 loan code: {channel_url(code)}")
 
 
 def _first_loans(data_dir: Path, first_year: int, last_year: int, seed: int) -> None:
