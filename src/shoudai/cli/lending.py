@@ -163,8 +163,14 @@ def worker(
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    last_sweep = 0.0
     typer.echo("worker started (Ctrl-C to stop)")
+    work_until(stop, engine, senders, poll=poll, sweep_every=sweep_every)
+    typer.echo("worker stopped")
+
+
+def work_until(stop: threading.Event, engine, senders, *, poll: float = 1.0, sweep_every: float = 60.0) -> None:
+    """Deliver the outbox and sweep the clocks until `stop` is set (the worker command; the demo server's thread)."""
+    last_sweep = 0.0
     while not stop.is_set():
         if sweep_every and time.monotonic() - last_sweep >= sweep_every:
             try:
@@ -180,4 +186,3 @@ def worker(
             stats = outbox_worker.RunStats()
         if stats.claimed == 0:
             stop.wait(poll)
-    typer.echo("worker stopped")

@@ -48,9 +48,37 @@ def serve(
     migrate.upgrade(get_settings().resolved_database_url())
     if demo:
         _print_accounts(_seed())
+        _start_worker()
+        typer.echo(f"扫码填报 loan-code form: http://{host}:{port}/q/{_a_channel()}（all: `shoudai lending channels list`）")
+        typer.echo(f"企业查询进度 business status page: http://{host}:{port}/status")
+        typer.echo(f"演示短信（验证码）demo SMS incl. one-time codes: {get_settings().data_dir / 'sms.log'}")
     typer.echo(f"首贷通 Shoudai: http://{host}:{port}/")
     uvicorn.run("shoudai.web.app:create_app", factory=True, host=host, port=port, proxy_headers=proxy_headers,
                 log_level="info")
+
+
+def _a_channel() -> str:
+    from sqlalchemy import select
+
+    from shoudai.lending.models import Channel
+
+    with session_scope() as session:
+        code = session.scalar(select(Channel.code).where(Channel.active).order_by(Channel.id).limit(1))
+    return code or "<渠道编码 channel code: `shoudai lending channels create`>"
+
+
+def _start_worker() -> None:
+    """The demo runs the outbox worker (SMS to the file gateway, bank webhooks) and the sweep in this process."""
+    import threading
+
+    from shoudai.cli.lending import work_until
+    from shoudai.db import get_engine
+    from shoudai.lending import delivery
+
+    engine = get_engine()
+    senders = delivery.default_senders(engine, get_settings().data_dir)
+    threading.Thread(target=work_until, args=(threading.Event(), engine, senders), daemon=True,
+                     name="shoudai-worker").start()
 
 
 @app.command("demo-accounts")
