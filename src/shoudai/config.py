@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import PositiveInt
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,6 +20,10 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     # Display name of the city; empty means the name in the reference files (city.csv).
     city_name: str = ""
+    # The city's name on English pages; empty means the name above (a proper noun reads the same either way).
+    city_name_en: str = ""
+    # How long a bank's claim on a listed business stays exclusive (L7); a bad value stops start-up, not a silent 30.
+    claim_days: PositiveInt = 30
     # Where people reach the platform: QR codes and SMS links point here.
     public_base_url: str = "http://127.0.0.1:8000"
     # An HTTP SMS gateway; empty means the file gateway (<data_dir>/sms.log), for the demo.

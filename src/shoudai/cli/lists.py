@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -10,8 +11,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from shoudai.audit.actor import Actor
 from shoudai.cli.common import default_actor, ready
 from shoudai.db import session_scope
+from shoudai.outreach.claims import sweep_expired
 from shoudai.pipeline.engines import ENGINES
 from shoudai.registry import export, lists
 
@@ -139,3 +142,12 @@ def summary_cmd(year: Annotated[int, typer.Option("--year", help="名单年度")
     except LookupError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
+
+
+@app.command("sweep-claims")
+def sweep_claims() -> None:
+    """到期认领回池 Mark every claim past its exclusive period as expired (run it on a timer; safe to repeat)."""
+    ready()
+    with session_scope() as session:
+        n = sweep_expired(session, actor=Actor.system("sweep-claims"), now=datetime.now(UTC))
+    console.print(f"已到期并回到认领池 expired claims returned to the pool: {n}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 
 from sqlalchemy import DateTime, Integer, String, literal, select, update
@@ -14,16 +13,20 @@ from shoudai.accounts.models import User
 from shoudai.accounts.scope import Scope
 from shoudai.audit import service as audit
 from shoudai.audit.actor import Actor
+from shoudai.config import get_settings
 from shoudai.outreach.models import ACTIVE, EXPIRED, RELEASED, Claim
 from shoudai.outreach.queries import EntryFilter, active_claim, entry_conditions, unclaimed
 from shoudai.registry.models import ListEntry, ListVersion
 
-DEFAULT_DAYS = 30
 BULK_MAX = 10_000
 
 
 class OutreachError(ValueError):
-    """The action is not possible (message in Chinese, shown to the user)."""
+    """The action is not possible: a Chinese message, plus a catalogue key so a page can show it in English."""
+
+    def __init__(self, message: str, key: str = "", **params: object):
+        super().__init__(message)
+        self.key, self.params = key, params
 
 
 class NotInScope(LookupError):
@@ -31,15 +34,12 @@ class NotInScope(LookupError):
 
 
 def claim_days() -> int:
-    """The exclusive period in days: SHOUDAI_CLAIM_DAYS, default 30."""
-    try:
-        days = int(os.environ.get("SHOUDAI_CLAIM_DAYS", DEFAULT_DAYS))
-    except ValueError:
-        return DEFAULT_DAYS
-    return days if days > 0 else DEFAULT_DAYS
+    """The exclusive period in days (Settings.claim_days, SHOUDAI_CLAIM_DAYS, default 30)."""
+    return get_settings().claim_days
 
 
-def _bank_hq(scope: Scope) -> str:
+def bank_hq(scope: Scope) -> str:
+    """The user's bank code, if the user is a bank HQ (only HQs claim, assign and release)."""
     if scope.role != roles.BANK_HQ or not scope.bank_code:
         raise NotInScope("only a bank HQ user claims")
     return scope.bank_code
@@ -55,14 +55,16 @@ def _on_conflict_skip(stmt):
 
 
 def sweep_expired(session: Session, *, actor: Actor, now: datetime, audit_it: bool = True) -> int:
-    """Mark claims past their expiry as expired (their entries are already back in the pool on read)."""
-    ids = session.execute(
+    """Mark every claim past its expiry as expired in one UPDATE; returns how many (0 on a second run).
+
+    Their entries are already back in the pool on read; the sweep makes it explicit and frees the unique index.
+    With `audit_it`, every run is recorded, even one that found nothing, so a scheduled sweep shows it ran.
+    """
+    n = session.execute(
         update(Claim).where(Claim.status == ACTIVE, Claim.expires_at <= now)
-        .values(status=EXPIRED, ended_at=Claim.expires_at).returning(Claim.id)
-        .execution_options(synchronize_session=False)
-    ).all()
-    n = len(ids)
-    if n and audit_it:
+        .values(status=EXPIRED, ended_at=Claim.expires_at).execution_options(synchronize_session=False)
+    ).rowcount
+    if audit_it:
         audit.record(session, actor, "outreach.sweep", object_type="claim", at=now, detail={"expired": n})
     return n
 
@@ -70,7 +72,7 @@ def sweep_expired(session: Session, *, actor: Actor, now: datetime, audit_it: bo
 def claim_one(session: Session, scope: Scope, version: ListVersion, entity_key: str, *, actor: Actor,
               now: datetime, days: int | None = None) -> Claim | None:
     """Claim one entry of `version` for the user's bank; None when another bank (or this one) already holds it."""
-    bank = _bank_hq(scope)
+    bank = bank_hq(scope)
     entry = session.scalar(select(ListEntry).where(ListEntry.version_id == version.id,
                                                    ListEntry.entity_key == entity_key,
                                                    scope.county_filter(ListEntry.county_code)))
@@ -95,7 +97,7 @@ def claim_one(session: Session, scope: Scope, version: ListVersion, entity_key: 
 def claim_bulk(session: Session, scope: Scope, version: ListVersion, f: EntryFilter, *, actor: Actor,
                now: datetime, limit: int = BULK_MAX, days: int | None = None) -> int:
     """Claim up to `limit` unclaimed entries matching the filter in one INSERT … SELECT; returns how many were won."""
-    bank = _bank_hq(scope)
+    bank = bank_hq(scope)
     limit = max(0, min(limit, BULK_MAX))
     expired = sweep_expired(session, actor=actor, now=now, audit_it=False)
     until = now + timedelta(days=days or claim_days())
@@ -119,16 +121,16 @@ def claim_bulk(session: Session, scope: Scope, version: ListVersion, f: EntryFil
 def assign(session: Session, scope: Scope, claim_ids: list[int], officer_id: int, *, actor: Actor,
            now: datetime) -> int:
     """Assign the bank's live claims to one of its loan officers; returns how many claims were assigned."""
-    bank = _bank_hq(scope)
+    bank = bank_hq(scope)
     officer = session.get(User, officer_id)
     if officer is None or officer.role != roles.LOAN_OFFICER or officer.bank_code != bank or officer.disabled:
         raise NotInScope(f"officer {officer_id}")
     ids = sorted({int(i) for i in claim_ids})[:BULK_MAX]
     if not ids:
-        raise OutreachError("请选择要分配的认领记录")
+        raise OutreachError("请选择要分配的认领记录", "lists.error.pick_claims")
     done = session.execute(
         update(Claim).where(Claim.id.in_(ids), Claim.bank_code == bank, active_claim(now))
-        .values(assigned_to=officer.id, assigned_at=now).returning(Claim.id)
+        .values(assigned_to=officer.id, assigned_at=now, branch_code=officer.branch_code).returning(Claim.id)
         .execution_options(synchronize_session=False)
     ).all()
     n = len(done)
@@ -141,7 +143,7 @@ def assign(session: Session, scope: Scope, claim_ids: list[int], officer_id: int
 
 def release(session: Session, scope: Scope, claim_id: int, *, actor: Actor, now: datetime) -> Claim:
     """End one of the bank's live claims early: the entry returns to the pool at once."""
-    bank = _bank_hq(scope)
+    bank = bank_hq(scope)
     claim = session.scalar(select(Claim).where(Claim.id == claim_id, Claim.bank_code == bank, active_claim(now)))
     if claim is None:
         raise NotInScope(f"claim {claim_id}")

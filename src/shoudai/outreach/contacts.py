@@ -29,12 +29,12 @@ def record_contact(session: Session, scope: Scope, entity_key: str, *, outcome: 
     if claim is None:
         raise NotInScope(entity_key)
     if outcome not in OUTCOMES:
-        raise OutreachError("请选择联系结果")
+        raise OutreachError("请选择联系结果", "lists.error.outcome")
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
-        raise OutreachError(f"备注不超过{NOTE_MAX}字")
+        raise OutreachError(f"备注不超过{NOTE_MAX}字", "lists.error.note_long", n=NOTE_MAX)
     if next_follow_up is not None and today is not None and next_follow_up < today:
-        raise OutreachError("下次跟进日期不能早于今天")
+        raise OutreachError("下次跟进日期不能早于今天", "lists.error.follow_past")
     contact = Contact(entity_key=entity_key, claim_id=claim.id, bank_code=scope.bank_code, officer_id=scope.user_id,
                       officer=actor.username[:64], outcome=outcome, note=note, next_follow_up=next_follow_up, at=now)
     session.add(contact)

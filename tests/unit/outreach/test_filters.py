@@ -1,5 +1,9 @@
 """EntryFilter.clean: unknown values are dropped, never passed to SQL as-is; claim_days reads the setting."""
 
+import pytest
+from pydantic import ValidationError
+
+from shoudai.config import get_settings
 from shoudai.outreach import claims
 from shoudai.outreach.queries import EntryFilter
 
@@ -17,8 +21,19 @@ def test_clean_drops_unknown_values():
 
 def test_claim_days_default_and_override(monkeypatch):
     monkeypatch.delenv("SHOUDAI_CLAIM_DAYS", raising=False)
+    get_settings.cache_clear()
     assert claims.claim_days() == 30
     monkeypatch.setenv("SHOUDAI_CLAIM_DAYS", "14")
+    get_settings.cache_clear()
     assert claims.claim_days() == 14
-    monkeypatch.setenv("SHOUDAI_CLAIM_DAYS", "-3")
-    assert claims.claim_days() == 30
+
+
+def test_claim_days_must_be_positive(monkeypatch):
+    # A misconfigured period stops start-up rather than silently becoming 30 days.
+    for bad in ("-3", "0", "thirty"):
+        monkeypatch.setenv("SHOUDAI_CLAIM_DAYS", bad)
+        get_settings.cache_clear()
+        with pytest.raises(ValidationError):
+            claims.claim_days()
+    monkeypatch.delenv("SHOUDAI_CLAIM_DAYS")
+    get_settings.cache_clear()
