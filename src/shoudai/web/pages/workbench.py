@@ -27,6 +27,7 @@ from shoudai.kit.crypto import decrypt_field
 from shoudai.kit.masking import mask_name, mask_phone
 from shoudai.lending import actions, bulk, queue, sla
 from shoudai.lending.common import LendingError, NotFound, loads_list
+from shoudai.lending.forms import GUARANTEES
 from shoudai.lending.models import Need, NeedEvent
 from shoudai.lending.service import NAME_CONTEXT, PHONE_CONTEXT, shares_with
 from shoudai.lending.tracks import to_track
@@ -225,7 +226,7 @@ def _detail(request: Request, cu: CurrentUser, db, now, need_bank_id: int, *, er
         "left": left_text(lang, queue.remaining(track.deadline.due_at if track.deadline else None, now, cal)),
         "events": events, "shared": shared, "contact": contact, "purpose": purpose,
         "masked": (_masked_name(need.contact_name_enc), _masked_phone(need.contact_phone_enc)) if shared else None,
-        "conditions": loads_list(nb.conditions), "reasons": sla.DECLINE_REASONS, "hints": sla.CONDITION_HINTS,
+        "conditions": loads_list(nb.conditions), "guarantees": GUARANTEES, "reasons": sla.DECLINE_REASONS, "hints": sla.CONDITION_HINTS,
         "error": error, "done": done, "form": form or {}, "today": now.astimezone(SHANGHAI).date().isoformat(),
     }, status_code=status)
 
