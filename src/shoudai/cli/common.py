@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 
-from shoudai import migrate
 from shoudai.config import get_settings
 
 
@@ -18,4 +17,6 @@ def default_actor() -> str:
 
 def ready() -> None:
     """Bring the schema up to date first, so a new user never meets 'no such table' (cheap when current)."""
+    from shoudai import migrate  # Alembic costs ~1 s to import: only commands that touch the database pay it
+
     migrate.upgrade(get_settings().resolved_database_url())

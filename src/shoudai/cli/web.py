@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 
 import typer
 
-from shoudai import migrate
 from shoudai.accounts import roles
 from shoudai.accounts.demo import DemoAccount, is_demo_username, seed_demo_accounts
 from shoudai.accounts.service import get_by_username, totp_secret_of
@@ -15,6 +14,12 @@ from shoudai.config import get_settings
 from shoudai.db import session_scope
 
 app = typer.Typer(no_args_is_help=True)
+
+
+def _migrate(url: str) -> None:
+    from shoudai import migrate  # Alembic is slow to import: not for every command's start-up
+
+    migrate.upgrade(url)
 
 
 def _print_accounts(accounts: list[DemoAccount]) -> None:
@@ -30,7 +35,7 @@ def _print_accounts(accounts: list[DemoAccount]) -> None:
 
 
 def _seed() -> list[DemoAccount]:
-    migrate.upgrade(get_settings().resolved_database_url())
+    _migrate(get_settings().resolved_database_url())
     with session_scope() as session:
         return seed_demo_accounts(session)
 
@@ -45,7 +50,7 @@ def serve(
     """Serve the web platform (migrates the database first)."""
     import uvicorn
 
-    migrate.upgrade(get_settings().resolved_database_url())
+    _migrate(get_settings().resolved_database_url())
     if demo:
         _print_accounts(_seed())
         _start_worker()
