@@ -34,7 +34,7 @@ def test_a_signed_call_is_answered_and_marks_the_key_used(app, icbc, clock):
     k, api = icbc
     r = api.get("/api/v1/needs")
     assert r.status_code == 200, r.text
-    assert r.json() == {"items": [], "next_cursor": None}
+    assert r.json() == {"items": [], "next_cursor": None, "has_more": False}
     with session_scope(app.state.engine) as s:
         row = s.scalar(select(BankApiKey).where(BankApiKey.key_id == k.key_id))
         assert row.last_used_at is not None

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shoudai.accounts import roles
@@ -16,7 +15,7 @@ from shoudai.kit.crypto import CryptoError
 
 from . import signing
 from .keys import secret_of
-from .models import BankApiKey, BankApiNonce
+from .models import BankApiKey, BankApiNonce, insert_unless_present
 
 # A signature stays valid while its timestamp is within the skew either way, so remember it a little longer.
 NONCE_TTL = timedelta(seconds=2 * signing.MAX_SKEW_SECONDS + 60)
@@ -78,11 +77,9 @@ def authenticate(session: Session, *, key_id: str | None, timestamp: str | None,
 def _remember(session: Session, key_id: str, signature: str, now: datetime) -> None:
     """Store the signature; one already stored is a replay (the primary key decides, also between racing requests)."""
     session.execute(delete(BankApiNonce).where(BankApiNonce.key_id == key_id, BankApiNonce.seen_at < now - NONCE_TTL))
-    try:
-        with session.begin_nested():
-            session.add(BankApiNonce(key_id=key_id, signature=signature, seen_at=now))
-    except IntegrityError as exc:
-        raise AuthFailed("replayed", "重复的请求（签名已使用过），请用新的时间戳重新签名") from exc
+    values = {"key_id": key_id, "signature": signature, "seen_at": now}
+    if not insert_unless_present(session, BankApiNonce, values, ["key_id", "signature"]):
+        raise AuthFailed("replayed", "重复的请求（签名已使用过），请用新的时间戳重新签名")
 
 
 def _aware(at: datetime) -> datetime:

@@ -46,9 +46,12 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
 
 
 def pull(session: Session, bank_code: str, *, stages: tuple[str, ...] = (), updated_since: datetime | None = None,
-         cursor: str | None = None, limit: int = 50) -> tuple[list[tuple[NeedBank, Need]], str | None]:
-    """The bank's tracks changed since a point, oldest change first; a stable cursor survives concurrent updates
-    (a track updated again moves behind the cursor and is delivered once more, never skipped)."""
+         cursor: str | None = None, limit: int = 50) -> tuple[list[tuple[NeedBank, Need]], str | None, bool]:
+    """The bank's tracks changed since a point, oldest change first: (rows, cursor after them, more waiting?).
+
+    The cursor is a position in (updated_at, id) order: a track updated again moves behind it and is delivered once
+    more, never skipped. At the end the cursor still points after the last row, so a poller keeps it and asks again.
+    """
     limit = max(1, min(limit, MAX_LIMIT))
     stmt = (select(NeedBank, Need).join(Need, Need.id == NeedBank.need_id)
             .where(NeedBank.bank_code == bank_code).order_by(NeedBank.updated_at, NeedBank.id).limit(limit + 1))
@@ -62,7 +65,7 @@ def pull(session: Session, bank_code: str, *, stages: tuple[str, ...] = (), upda
     rows = [tuple(r) for r in session.execute(stmt).all()]
     more = len(rows) > limit
     rows = rows[:limit]
-    return rows, (encode_cursor(rows[-1][0]) if more else None)
+    return rows, (encode_cursor(rows[-1][0]) if rows else cursor), more
 
 
 def track_summary(row: NeedBank, need: Need) -> dict[str, Any]:

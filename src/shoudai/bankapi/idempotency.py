@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .models import BankApiIdempotency
+from .models import BankApiIdempotency, insert_unless_present
 
 KEEP = timedelta(hours=24)  # after a day a key may be used again (clients retry within minutes, not days)
 PENDING = 0
@@ -61,16 +60,13 @@ def begin(session: Session, bank_code: str, key: str, fp: str, *, key_id: str, n
         session.flush()
         found = None
     if found is None:
-        row = BankApiIdempotency(bank_code=bank_code, idem_key=key, fingerprint=fp, status_code=PENDING,
-                                 response_body="", key_id=key_id, created_at=now)
-        try:
-            with session.begin_nested():
-                session.add(row)
-            return None, row
-        except IntegrityError:
-            found = _find(session, bank_code, key)  # the racing request committed first
-            if found is None:
-                raise IdempotencyRefused("idempotency_in_progress", "同一 Idempotency-Key 的请求正在处理，请稍后重试")
+        values = {"bank_code": bank_code, "idem_key": key, "fingerprint": fp, "status_code": PENDING,
+                  "response_body": "", "key_id": key_id, "created_at": now}
+        if insert_unless_present(session, BankApiIdempotency, values, ["bank_code", "idem_key"]):
+            return None, _find(session, bank_code, key)
+        found = _find(session, bank_code, key)  # a racing request with this key committed first
+        if found is None:
+            raise IdempotencyRefused("idempotency_in_progress", "同一 Idempotency-Key 的请求正在处理，请稍后重试")
     return _replay(found, fp), None
 
 

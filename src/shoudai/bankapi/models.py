@@ -62,3 +62,15 @@ class BankApiIdempotency(Base):
     response_body: Mapped[str] = mapped_column(Text)
     key_id: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+def insert_unless_present(session, model, values: dict, conflict_columns: list[str]) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING; True when the row went in. No savepoint: on SQLite a savepoint opened
+    before the transaction's first write would commit on release, and on PostgreSQL a failed INSERT would abort
+    the whole transaction; the unique index decides between racing requests either way."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = (insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
+            .returning(*model.__table__.primary_key.columns))  # RETURNING: drivers disagree on rowcount here
+    return session.execute(stmt).first() is not None

@@ -1,7 +1,9 @@
 """Errors of the bank API as JSON {code, message, errors}: a stable machine code and a Chinese message.
 
 The bank API's routes use BankApiRoute, which turns the domain's refusals into these answers in one place, so the
-endpoints carry no error mapping and the app's HTML-oriented handlers never see a bank API error.
+endpoints carry no error mapping and the app's HTML-oriented handlers never see a bank API error. Because the refusal
+is answered inside the handler, the request's dependencies then exit as if all went well: the handler rolls the
+unit of work back itself first, so a refused write leaves nothing behind (its Idempotency-Key included).
 """
 
 from __future__ import annotations
@@ -87,6 +89,9 @@ class BankApiRoute(APIRoute):
                 response = to_response(exc)
                 if response is None:
                     raise
+                db = getattr(request.state, "bank_api_db", None)
+                if db is not None:
+                    db.rollback()
                 return response
 
         return handle

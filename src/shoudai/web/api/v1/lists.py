@@ -13,8 +13,8 @@ from shoudai.outreach.queries import EntryFilter
 from shoudai.registry.models import ListVersion
 from shoudai.web.api.v1.errors import READ_ERRORS, ApiError, BankApiRoute
 from shoudai.web.api.v1.schemas import NO_CONTROL
-from shoudai.web.api.v1.security import Bank
-from shoudai.web.deps import DB, Now
+from shoudai.web.api.v1.security import Bank, BankDB
+from shoudai.web.deps import Now
 
 router = APIRouter(prefix="/api/v1", tags=["名单认领 Lists and claims"], route_class=BankApiRoute,
                    responses=READ_ERRORS)
@@ -95,7 +95,7 @@ def claim_out(claim, name=None, tier=None, assignee=None) -> ClaimOut:
 
 
 @router.get("/lists/pool", response_model=PoolPage, summary="可认领名单（本行服务区域内、无人认领）")
-def pool(bank: Bank, db: DB, now: Now, f: Annotated[EntryFilter, Depends(entry_filter)], year: Year = None,
+def pool(bank: Bank, db: BankDB, now: Now, f: Annotated[EntryFilter, Depends(entry_filter)], year: Year = None,
          page: Page = 1, per_page: PerPage = 50) -> PoolPage:
     version = version_or_404(db, year)
     rows, total = queries.pool(db, bank.scope, version.id, f, now, page=page, per_page=per_page)
@@ -104,7 +104,7 @@ def pool(bank: Bank, db: DB, now: Now, f: Annotated[EntryFilter, Depends(entry_f
 
 
 @router.get("/claims", response_model=ClaimPage, summary="本行的有效认领")
-def claims(bank: Bank, db: DB, now: Now, assigned: Annotated[Literal["", "yes", "no"], Query(
+def claims(bank: Bank, db: BankDB, now: Now, assigned: Annotated[Literal["", "yes", "no"], Query(
         description="yes 已分配 | no 未分配 | 空 全部")] = "", page: Page = 1, per_page: PerPage = 50) -> ClaimPage:
     rows, total = queries.bank_claims(db, bank.scope, now, assigned=assigned, page=page, per_page=per_page)
     items = [claim_out(c, name, tier, who) for c, name, _county, tier, who in rows]
@@ -112,5 +112,5 @@ def claims(bank: Bank, db: DB, now: Now, assigned: Annotated[Literal["", "yes", 
 
 
 @router.get("/officers", response_model=list[OfficerOut], summary="本行的客户经理（用于分配）")
-def officers(bank: Bank, db: DB) -> list[OfficerOut]:
+def officers(bank: Bank, db: BankDB) -> list[OfficerOut]:
     return [OfficerOut.model_validate(u, from_attributes=True) for u in queries.bank_officers(db, bank.scope)]

@@ -10,8 +10,7 @@ from fastapi import APIRouter, Path, Query
 from shoudai.bankapi import feed
 from shoudai.web.api.v1.errors import READ_ERRORS, ApiError, BankApiRoute
 from shoudai.web.api.v1.schemas import Stage, TrackDetailOut, TrackOut, TrackPage
-from shoudai.web.api.v1.security import Bank
-from shoudai.web.deps import DB
+from shoudai.web.api.v1.security import Bank, BankDB
 
 router = APIRouter(prefix="/api/v1", tags=["需求对接 Needs"], route_class=BankApiRoute, responses=READ_ERRORS)
 TrackId = Annotated[int, Path(ge=1, le=2**53, description="对接记录编号", examples=[1024])]
@@ -19,7 +18,7 @@ EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo
 
 
 @router.get("/needs", response_model=TrackPage, summary="拉取推送给本行的需求（游标分页）")
-def list_needs(bank: Bank, db: DB,
+def list_needs(bank: Bank, db: BankDB,
                stage: Annotated[list[Stage] | None, Query(description="按阶段筛选，可重复")] = None,
                updated_since: Annotated[datetime | None, Query(description="只要此时间之后有变化的（ISO 8601）")] = None,
                cursor: Annotated[str | None, Query(max_length=200, description="上一页的 next_cursor")] = None,
@@ -29,12 +28,12 @@ def list_needs(bank: Bank, db: DB,
         since = updated_since if updated_since.tzinfo else updated_since.replace(tzinfo=UTC)
         if not EARLIEST <= since <= LATEST:
             raise ApiError(400, "bad_updated_since", "updated_since 超出范围（2000–2100 年）")
-    rows, nxt = feed.pull(db, bank.bank_code, stages=tuple(s.value for s in stage or ()),
+    rows, nxt, more = feed.pull(db, bank.bank_code, stages=tuple(s.value for s in stage or ()),
                           updated_since=updated_since, cursor=cursor, limit=limit)
-    return TrackPage(items=[TrackOut(**feed.track_summary(r, n)) for r, n in rows], next_cursor=nxt)
+    return TrackPage(items=[TrackOut(**feed.track_summary(r, n)) for r, n in rows], next_cursor=nxt, has_more=more)
 
 
 @router.get("/needs/{track_id}", response_model=TrackDetailOut, summary="查看一条需求（联系人脱敏）")
-def get_need(track_id: TrackId, bank: Bank, db: DB) -> TrackDetailOut:
+def get_need(track_id: TrackId, bank: Bank, db: BankDB) -> TrackDetailOut:
     """Another bank's need answers 404, exactly like a missing one."""
     return TrackDetailOut(**feed.track_detail(db, track_id, bank.bank_code))

@@ -69,10 +69,13 @@ class TrackDetailOut(TrackOut):
 
 
 class TrackPage(BaseModel):
-    """A page of the pull feed: pass `next_cursor` back as `cursor` until it is null."""
+    """A page of the pull feed: pass `next_cursor` back as `cursor`; while `has_more`, ask again at once, otherwise
+    keep the cursor and poll with it later to get only what changed since."""
 
     items: list[TrackOut]
-    next_cursor: str | None = Field(examples=["MjAyNi0wMy0wMlQwMTowMDowMCswMDowMHwxMDI0"])
+    next_cursor: str | None = Field(description="本页之后的位置（无数据且未传 cursor 时为空）",
+                                    examples=["MjAyNi0wMy0wMlQwMTowMDowMCswMDowMHwxMDI0"])
+    has_more: bool = Field(description="是否还有下一页", examples=[False])
 
 
 class AnswerIn(BaseModel):

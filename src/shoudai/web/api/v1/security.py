@@ -53,6 +53,16 @@ def bank_principal(request: Request, now: Now, body: Annotated[bytes, Depends(ra
 
 
 Bank = Annotated[BankPrincipal, Depends(bank_principal)]
+DB_STATE = "bank_api_db"
+
+
+def bank_db(request: Request, db: DB) -> Session:
+    """The request's unit of work, noted on the request so that a refusal can roll it back (see errors.py)."""
+    setattr(request.state, DB_STATE, db)
+    return db
+
+
+BankDB = Annotated[Session, Depends(bank_db)]
 
 
 @dataclass
@@ -74,7 +84,7 @@ class WriteContext:
         return Response(body, status_code=status, media_type="application/json")
 
 
-def write_context(request: Request, bank: Bank, db: DB, now: Now, body: Annotated[bytes, Depends(raw_body)],
+def write_context(request: Request, bank: Bank, db: BankDB, now: Now, body: Annotated[bytes, Depends(raw_body)],
                   idempotency_key: Annotated[str | None, Header(
                       alias="Idempotency-Key", description="必填：每个写操作一个唯一值（8–100 个字符）。同一值、同一请求"
                       "重发得到首次的答复；同一值用于不同请求返回 409。", examples=["a1b2c3d4-0001"])] = None,
