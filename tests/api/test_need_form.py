@@ -22,6 +22,7 @@ from ._need_kit import (
     last_code,
     make_uscc,
     open_form,
+    pushed_need,
     seed,
     send_code,
     submit,
@@ -150,3 +151,23 @@ def test_forms_without_the_csrf_token_are_refused(app, client, clock):
     assert r.status_code == 403
     assert TOKEN_RE.search(client.get(f"/q/{CHANNEL}").text)  # the page still carries one
     assert _count(app, Need) == 0
+
+
+def test_a_second_need_within_30_days_is_merged_not_pushed_twice(app, client, clock):
+    seed(app, clock)
+    first = pushed_need(app, client, clock)
+    r, _, _ = submit(client, amount_wan="80", banks=["ICBC"])
+    assert r.status_code == 200 and 'data-testid="merged"' in r.text and first in r.text
+    assert 'data-testid="done"' in r.text  # the need it joined is already with its banks: no second code step
+    with session_scope(app.state.engine) as s:
+        assert s.scalar(select(func.count()).select_from(NeedBank)) == 2
+        assert s.scalar(select(Need.status).where(Need.ref != first)) == "merged"
+
+
+def test_the_form_speaks_english_after_the_language_switch(app, client, clock):
+    seed(app, clock)
+    token, _ = open_form(client)
+    client.post("/lang", data={"csrf_token": token, "lang": "en", "next": f"/q/{CHANNEL}"})
+    page = client.get(f"/q/{CHANNEL}").text
+    assert "Tell us your financing need" in page and "Consent to share" in page
+    assert "融资需求登记" not in page
