@@ -37,3 +37,18 @@ def push_need(app, clock, n: int = 1, banks: tuple[str, ...] = ("ICBC", "CCB")) 
         need.identity_level = identity.PHONE
         service.push(s, need, actor="test", now=clock())
         return {t.bank_code: t.id for t in service.tracks_of(s, need)}
+
+
+def add_list(app, year: int = 2026, per_county: int = 20) -> None:
+    """A sample list version: entries S410702000000… and S410703000000…, tiers A/B/C in turn."""
+    from shoudai.outreach import sample
+
+    with session_scope(app.state.engine) as s:
+        sample.add_version(s, year, per_county)
+
+
+def user_id(app, username: str) -> int:
+    from shoudai.accounts.service import get_by_username
+
+    with session_scope(app.state.engine) as s:
+        return get_by_username(s, username).id
