@@ -277,3 +277,17 @@ def test_reveal_on_the_need_page_needs_a_purpose_and_is_audited(app, clock, need
     with session_scope(app.state.engine) as s:
         ev = s.scalars(select(AuditEvent).where(AuditEvent.action == "pii.reveal")).one()
         assert (ev.object_type, ev.object_id, ev.actor) == ("need_bank", str(nb), "bankhq")
+
+
+def test_a_deadline_in_an_unpublished_year_is_flagged(app, clock, needs):
+    from datetime import datetime
+
+    from shoudai.kit.calendar import SHANGHAI, WorkCalendar
+
+    unknown = next(y for y in range(clock().year, clock().year + 50) if not WorkCalendar().library_knows(y))
+    clock.t = max(clock(), datetime(unknown - 1, 12, 30, 10, tzinfo=SHANGHAI))
+    nb = needs.push()["ICBC"]
+    bank = signed_in_fresh_step(app, clock, "bankhq")
+    row = re.search(rf'data-testid="row-{needs.ref(nb)}".*?</tr>', bank.get("/bank/needs").text, re.DOTALL).group(0)
+    assert "临时日历" in row
+    assert 'data-testid="provisional"' in bank.get(f"/bank/needs/{nb}").text

@@ -11,13 +11,13 @@
   function chart(data) {
     return {
       tooltip: { trigger: "axis" },
-      legend: { data: ["按时率（%）", "答复超时", "受理超时", "审批超时"] },
-      grid: { left: 48, right: 48, top: 36, bottom: 28 },
+      legend: { top: 0, data: ["按时率（%）", "答复超时", "受理超时", "审批超时"] },
+      grid: { left: 48, right: 48, top: 48, bottom: 28 },
       xAxis: { type: "category", data: data.labels },
       yAxis: [{ type: "value", name: "%", max: 100 }, { type: "value", name: "件", minInterval: 1 }],
       series: [
-        { name: "按时率（%）", type: "bar", data: data.rate, itemStyle: { color: "#1f5fa8" } },
-        { name: "答复超时", type: "bar", yAxisIndex: 1, stack: "b", data: data.answer, itemStyle: { color: "#c0392b" } },
+        { name: "按时率（%）", type: "bar", barMaxWidth: 40, data: data.rate, itemStyle: { color: "#1f5fa8" } },
+        { name: "答复超时", type: "bar", yAxisIndex: 1, stack: "b", barMaxWidth: 40, data: data.answer, itemStyle: { color: "#c0392b" } },
         { name: "受理超时", type: "bar", yAxisIndex: 1, stack: "b", data: data.accept, itemStyle: { color: "#d9822b" } },
         { name: "审批超时", type: "bar", yAxisIndex: 1, stack: "b", data: data.decide, itemStyle: { color: "#8e44ad" } }
       ]
