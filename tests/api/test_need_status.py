@@ -115,6 +115,7 @@ def test_the_bank_answer_shows_and_the_business_claims_the_conditions(app, clien
     assert r.status_code == 200 and 'data-testid="saved"' in r.text
     assert _tracks(app, ref)["HXRCB"].stage == sla.CLAIMED
     assert "企业告知已满足条件" in r.text  # on the timeline
+    assert "：验证码+登记信息核验" in r.text  # the identity level reached, on the timeline too
     # Claiming again is not a step of this stage: refused in Chinese, nothing changes.
     r = b.post(f"/status/{ref}/claim", data={"csrf_token": _token(b), "track": str(track.id)})
     assert r.status_code == 409 and "当前阶段不允许此操作" in r.text

@@ -101,6 +101,8 @@ def recommend(request: Request, db: DB, code: str, uscc: str = "", amount_wan: s
         amount = Decimal(amount_wan or "0")
     except InvalidOperation:
         amount = Decimal(0)
+    if not amount.is_finite():  # NaN would make the routing's comparisons raise
+        amount = Decimal(0)
     record = identity.db_registry_lookup(db, key) if len(key) == 18 else None
     county = record.county_code if record else channel.county_code
     names = [bank_name(c) for c in routing.recommend(key, county, amount)]

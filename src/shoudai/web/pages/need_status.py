@@ -147,7 +147,8 @@ def detail_page(request: Request, db: Session, now: datetime, uscc: str, need: N
     ended = need.status == "closed" or any(t.stage in sla.TERMINAL for t in view.tracks)
     ctx = {"need": need, "view": view, "events": events, "track_banks": track_banks, "error": error,
            "saved": saved, "ended": ended, "next_bank": bank_name(view.onward.get("next_bank")),
-           "reasons": sla.DECLINE_REASONS, "consent_names": [bank_name(c) for c in view.consent_banks]}
+           "reasons": sla.DECLINE_REASONS, "levels": identity.LEVEL_NAMES,
+           "consent_names": [bank_name(c) for c in view.consent_banks]}
     return _signed_in(request, render(request, "need/status_detail.html", ctx, status_code=status_code), uscc, now)
 
 
