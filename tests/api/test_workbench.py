@@ -291,3 +291,21 @@ def test_a_deadline_in_an_unpublished_year_is_flagged(app, clock, needs):
     row = re.search(rf'data-testid="row-{needs.ref(nb)}".*?</tr>', bank.get("/bank/needs").text, re.DOTALL).group(0)
     assert "临时日历" in row
     assert 'data-testid="provisional"' in bank.get(f"/bank/needs/{nb}").text
+
+
+def test_a_late_refusal_in_a_bulk_answer_undoes_the_rows_already_answered(app, clock, needs, bank, monkeypatch):
+    from shoudai.lending import actions
+    from shoudai.lending.common import LendingError
+
+    a, b = needs.push()["ICBC"], needs.push()["ICBC"]
+    real = actions.answer
+
+    def racing(session, need_bank_id, *args, **kw):
+        if need_bank_id == b:  # as if another officer answered b between the check and the write
+            raise LendingError("bad_transition", "当前阶段不允许此操作")
+        return real(session, need_bank_id, *args, **kw)
+
+    monkeypatch.setattr(actions, "answer", racing)
+    r = post(bank, "/bank/needs/bulk-answer", {"need_bank_id": [str(a), str(b)]})
+    assert r.status_code == 409 and 'data-testid="bulk-results"' in r.text
+    assert (needs.row(a).stage, needs.row(b).stage) == (sla.PUSHED, sla.PUSHED)

@@ -39,7 +39,8 @@ def answer_many(session: Session, need_bank_ids: list[int], conditions: list[str
     """Answer every selected track with the same checklist, or none of them.
 
     Raises NotFound if any id is not this bank's (the caller shows 404, as for one track), BulkRefused when a
-    track is past the pushed stage; every row is checked before anything is written.
+    track is past the pushed stage; every row is checked before anything is written. On BulkRefused the caller
+    rolls its transaction back (see below), so the selection is answered whole or not at all.
     """
     ids = list(dict.fromkeys(need_bank_ids))
     if not ids:
@@ -56,12 +57,13 @@ def answer_many(session: Session, need_bank_ids: list[int], conditions: list[str
     if not all(c.ok for c in checked):
         raise BulkRefused(checked)
     try:
-        # A savepoint, so a failure on a later row (e.g. a concurrent answer) also undoes the earlier ones.
-        with session.begin_nested():
-            for r in rows:
-                actions.answer(session, r.id, conditions, bank_code=bank_code, actor=actor, now=now, cal=cal)
+        for r in rows:
+            actions.answer(session, r.id, conditions, bank_code=bank_code, actor=actor, now=now, cal=cal)
     except NotFound:
         raise
     except LendingError as exc:
+        # Only a race (another answer between the check and the write) gets here, with earlier rows written: the
+        # caller owns the transaction and rolls it back. No savepoint: on SQLite one opened before the first write
+        # would commit on release.
         raise BulkRefused([RowResult(c.need_bank_id, c.ref, False, str(exc)) for c in checked]) from exc
     return [RowResult(c.need_bank_id, c.ref, True, "已答复") for c in checked]

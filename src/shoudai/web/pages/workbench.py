@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -41,6 +42,7 @@ Worker = Annotated[CurrentUser, Depends(require_roles(roles.BANK_HQ, roles.LOAN_
 Text = Annotated[str, Form()]
 Ids = Annotated[list[str] | None, Form()]
 PER_PAGE = 50
+REF_RE = re.compile(r"XQ[0-9A-Z]{10}")  # only need references are echoed back from the query string
 EXPORT_LIMIT = 50_000
 TIMELINE_KINDS = ("submitted", "verification", "merged", "pushed", "answered", "declined", "conditions_claimed",
                   "conditions_met", "claim_rejected", "accepted", "approved", "disbursed", "withdrawn",
@@ -110,7 +112,7 @@ def needs(request: Request, cu: Worker, db: DB, now: Now, stage: str = "", urgen
           page: int = 1, answered: str = "") -> Response:
     """The bank's queue: nearest running deadline first, coloured by urgency, filtered and paginated."""
     return _queue_page(request, cu, db, now, _filter(stage, urgency, county), page,
-                       answered=[r for r in answered.split(",") if r])
+                       answered=[r for r in answered.split(",") if REF_RE.fullmatch(r)][:bulk.BULK_MAX])
 
 
 def _queue_page(request: Request, cu: CurrentUser, db, now, f: queue.QueueFilter, page: int, *,
@@ -155,8 +157,10 @@ def bulk_answer(request: Request, cu: Worker, db: DB, now: Now, need_bank_id: Id
     except NotFound:
         raise HTTPException(status_code=404) from None
     except bulk.BulkRefused as exc:
+        db.rollback()  # all or nothing: whatever a late refusal left written goes
         return _queue_page(request, cu, db, now, f, 1, bulk_results=exc.results, error=str(exc), status=409)
     except LendingError as exc:
+        db.rollback()
         return _queue_page(request, cu, db, now, f, 1, error=str(exc), status=422)
     target = {**f.params(), "answered": ",".join(r.ref for r in results)}
     return RedirectResponse(f"/bank/needs?{urlencode(target)}", status_code=303)
