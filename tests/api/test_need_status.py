@@ -13,7 +13,17 @@ from shoudai.lending.models import Need, NeedBank, NeedEvent
 from shoudai.outbox.models import OutboxMessage
 from shoudai.web.templating import bank_name
 
-from ._need_kit import OTP_ID_RE, TOKEN_RE, make_uscc, pushed_need, seed, status_login
+from ._need_kit import (
+    OTP_ID_RE,
+    REF_RE,
+    TOKEN_RE,
+    make_uscc,
+    pushed_need,
+    seed,
+    send_code,
+    status_login,
+    submit,
+)
 
 
 def _need(app, ref):
@@ -184,3 +194,15 @@ def test_a_decline_offers_the_next_bank_the_centre_and_a_plan(app, client, clock
     assert "已申请“一企一策”融资辅导" in r.text
     need = _need(app, ref)
     assert need.referred_to_centre_at is not None and need.plan_requested_at is not None
+
+
+def test_consent_withdrawn_before_the_code_step_means_nothing_is_pushed(app, client, clock):
+    seed(app, clock)
+    r, token, _ = submit(client)
+    ref = REF_RE.search(r.text).group(1)
+    b = _signed_in(app, clock, make_uscc(1))
+    assert 'data-testid="need-status">待验证<' in b.get(f"/status/{ref}").text
+    b.post(f"/status/{ref}/consent", data={"csrf_token": _token(b)})
+    r = send_code(client, token, ref)  # the form's tab, still open: no code, no push
+    assert r.status_code == 200 and 'data-testid="withdrawn"' in r.text
+    assert _tracks(app, ref) == {} and _need(app, ref).status == service.CLOSED
