@@ -309,3 +309,15 @@ def test_a_late_refusal_in_a_bulk_answer_undoes_the_rows_already_answered(app, c
     r = post(bank, "/bank/needs/bulk-answer", {"need_bank_id": [str(a), str(b)]})
     assert r.status_code == 409 and 'data-testid="bulk-results"' in r.text
     assert (needs.row(a).stage, needs.row(b).stage) == (sla.PUSHED, sla.PUSHED)
+
+
+def test_the_timeline_shows_this_banks_steps_only(app, clock, needs, bank):
+    from shoudai.lending import actions
+
+    tracks = needs.push(banks=("ICBC", "CCB"))
+    with session_scope(app.state.engine) as s:
+        actions.decline(s, tracks["CCB"], "too_new", "经营不足一年", bank_code="CCB", actor="ccb.officer", now=clock())
+    html = bank.get(f"/bank/needs/{tracks['ICBC']}").text
+    timeline = re.search(r'data-testid="timeline">(.*?)</ol>', html, re.DOTALL).group(1)
+    assert "推送至本行" in timeline and "企业提交需求" in timeline
+    assert "拒绝" not in timeline and "ccb.officer" not in html and "经营不足一年" not in html
