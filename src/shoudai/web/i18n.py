@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from shoudai.config import get_settings
+from shoudai.reference.loaders import city
+
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
 LANG_COOKIE = "lang"
@@ -9,13 +12,18 @@ LANG_COOKIE = "lang"
 # key: (中文, English)
 MESSAGES: dict[str, tuple[str, str]] = {
     "platform": ("首贷通", "Shoudai"),
-    "platform.full": ("新乡市首贷通服务平台", "Xinxiang First-Loan Platform"),
+    # {city} is filled in by `translate` from the settings or the reference data: nothing here names one city.
+    "platform.full": ("{city}首贷通服务平台", "{city} First-Loan Platform"),
     "lang.switch": ("English", "中文"),
     "nav.home": ("首页", "Home"),
     "nav.accounts": ("账户管理", "Accounts"),
     "nav.audit": ("审计日志", "Audit log"),
     "nav.workbench": ("融资需求", "Loan needs"),
     "nav.compliance": ("211时效", "211 compliance"),
+    "nav.lists": ("无贷户名单", "Lists"),
+    "nav.oversight": ("首贷监测", "First loans"),
+    "nav.reports": ("首贷报送", "Reports"),
+    "nav.oversight_admin": ("考核管理", "Targets / assessment"),
     "logout": ("退出登录", "Log out"),
     "login.title": ("用户登录", "Sign in"),
     "login.username": ("用户名", "Username"),
@@ -168,10 +176,21 @@ def pick_lang(cookie_value: str | None) -> str:
     return cookie_value if cookie_value in LANGS else DEFAULT_LANG
 
 
+def city_name(lang: str = DEFAULT_LANG) -> str:
+    """The city's display name: SHOUDAI_CITY_NAME_EN on English pages, else SHOUDAI_CITY_NAME or city.csv's name."""
+    english = get_settings().city_name_en if lang == "en" else ""
+    try:
+        return english or city().name
+    except (OSError, KeyError, ValueError):  # reference data missing or broken: a title without the city, not a 500
+        return ""
+
+
 def translate(key: str, lang: str = DEFAULT_LANG, **kwargs: object) -> str:
     """The message `key` in `lang`, formatted with kwargs; an unknown key shows itself (easy to spot)."""
     pair = MESSAGES.get(key)
     if pair is None:
         return key
     text = pair[1] if lang == "en" else pair[0]
+    if "{city}" in text and "city" not in kwargs:
+        kwargs["city"] = city_name(lang)
     return text.format(**kwargs) if kwargs else text

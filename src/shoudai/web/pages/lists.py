@@ -16,12 +16,15 @@ from starlette.responses import Response
 
 from shoudai.accounts import roles
 from shoudai.audit import service as audit
+from shoudai.outreach import branch as branch_pool
 from shoudai.outreach import claims, contacts, queries
 from shoudai.outreach.claims import NotInScope, OutreachError
 from shoudai.outreach.models import OUTCOMES
 from shoudai.outreach.queries import EntryFilter
 from shoudai.registry import lists as registry_lists
-from shoudai.web.deps import DB, Current, CurrentUser, Forbidden, Now, require_roles
+from shoudai.web.deps import DB, Current, CurrentUser, Forbidden, Now, lang_of, require_roles
+from shoudai.web.i18n import translate
+from shoudai.web.pages import lists_branch
 from shoudai.web.templating import SHANGHAI, county_name, local_time, render
 
 router = APIRouter(prefix="/lists")
@@ -34,10 +37,23 @@ EntityViewer = Annotated[CurrentUser, Depends(require_roles(roles.CITY_ADMIN, ro
 Contactor = Annotated[CurrentUser, Depends(require_roles(roles.BANK_HQ, roles.LOAN_OFFICER))]
 PER_PAGE = 50
 EXPORT_LIMIT = 200_000
-KIND_ZH = {"sme": "小微企业", "individual": "个体工商户"}
-CHANGE_ZH = {"new": "新增", "carried": "存量"}
+# Stored codes → catalogue keys of their labels (outcomes are stored as the Chinese words the programme uses).
+OUTCOME_KEY = dict(zip(OUTCOMES, ("need", "no_need", "ineligible", "unreachable"), strict=True))
 SECTIONS = "ABCDEFGHIJKLMNOPQRST"
 Text = Annotated[str, Form()]
+router.include_router(lists_branch.router)
+
+
+def labels(lang: str) -> dict[str, dict[str, str]]:
+    """The labels of stored codes in the user's language: list kinds, changes, outcomes, claim statuses."""
+    def t(key: str) -> str:
+        return translate(key, lang)
+    return {
+        "kinds": {k: t(f"lists.kind.{k}") for k in ("sme", "individual")},
+        "changes": {k: t(f"lists.change.{k}") for k in ("new", "carried")},
+        "outcome_labels": {o: t(f"lists.outcome.{k}") for o, k in OUTCOME_KEY.items()},
+        "statuses": {k: t(f"lists.status.{k}") for k in ("active", "released", "expired")},
+    }
 
 
 def _filter(list_kind: str, tier: str, section: str, address: str, change: str, county: str) -> EntryFilter:
@@ -51,8 +67,8 @@ def _version(db, year: int | None):
     return version
 
 
-def _common(db, version, f: EntryFilter, cu: CurrentUser) -> dict:
-    return {"version": version, "versions": queries.versions(db), "f": f, "kinds": KIND_ZH, "changes": CHANGE_ZH,
+def _common(request: Request, db, version, f: EntryFilter, cu: CurrentUser) -> dict:
+    return {"version": version, "versions": queries.versions(db), "f": f, **labels(lang_of(request)),
             "sections": SECTIONS, "counties": cu.scope.county_codes, "outcomes": OUTCOMES}
 
 
@@ -82,41 +98,44 @@ def entries(request: Request, cu: ListUser, db: DB, year: int | None = None, lis
     f = _filter(list_kind, tier, section, address, change, county)
     rows, total = queries.list_entries(db, cu.scope, version.id, f, page=page, per_page=PER_PAGE) if version else ([], 0)
     return render(request, "lists/entries.html", {
-        **_common(db, version, f, cu), "rows": rows, "total": total, "page": max(1, page),
+        **_common(request, db, version, f, cu), "rows": rows, "total": total, "page": max(1, page),
         "pages": max(1, math.ceil(total / PER_PAGE)), "params": {**f.params(), "year": version.year if version else ""},
     })
 
 
-XLSX_COLUMNS = (("统一社会信用代码", 22), ("注册号", 17), ("名称", 36), ("县区", 10), ("名单", 10),
-                ("法定代表人/经营者", 12), ("行业", 8), ("层级", 6), ("变动", 6), ("首次入选年度", 12), ("住所/经营场所", 36),
-                ("入选依据", 50))
+# (catalogue key of the header, column width)
+XLSX_COLUMNS = (("lists.col.uscc", 22), ("lists.col.reg_no", 17), ("lists.col.name", 36), ("lists.col.county", 10),
+                ("lists.col.kind", 10), ("lists.col.legal_rep", 12), ("lists.col.industry", 8), ("lists.col.tier", 6),
+                ("lists.col.change", 6), ("lists.col.first_year", 12), ("lists.col.address", 36),
+                ("lists.col.reasons", 50))
 
 
-def _entry_values(e) -> tuple:
-    return (e.uscc, e.reg_no, e.name, county_name(e.county_code), KIND_ZH.get(e.list_kind), e.legal_rep_masked,
-            e.industry_code, e.tier, CHANGE_ZH.get(e.change), str(e.first_listed_year), e.address, e.reasons)
+def _entry_values(e, lab: dict) -> tuple:
+    return (e.uscc, e.reg_no, e.name, county_name(e.county_code), lab["kinds"].get(e.list_kind), e.legal_rep_masked,
+            e.industry_code, e.tier, lab["changes"].get(e.change), str(e.first_listed_year), e.address, e.reasons)
 
 
-def _xlsx(rows, title: str, columns=XLSX_COLUMNS) -> tuple[bytes, int]:
-    """Rows of values as one sheet in the style of the list workbooks (title row, header, frozen panes)."""
+def _xlsx(rows, title: str, lang: str, columns=XLSX_COLUMNS) -> tuple[bytes, int]:
+    """Rows of values as one sheet in the style of the list workbooks (title row, header, frozen panes), headers
+    in the user's language."""
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True})
     title_fmt = wb.add_format({"bold": True, "font_size": 14, "align": "center", "valign": "vcenter"})
     head_fmt = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "align": "center"})
-    ws = wb.add_worksheet("名单")
+    ws = wb.add_worksheet(translate("lists.xlsx.sheet", lang))
     ws.set_column(0, 0, 8)
     for i, (_, width) in enumerate(columns, start=1):
         ws.set_column(i, i, width)
-    ws.write_string(1, 0, "序号", head_fmt)
+    ws.write_string(1, 0, translate("lists.col.no", lang), head_fmt)
     for i, (head, _) in enumerate(columns, start=1):
-        ws.write_string(1, i, head, head_fmt)
+        ws.write_string(1, i, translate(head, lang), head_fmt)
     n = 0
     for n, values in enumerate(rows, start=1):
         ws.write_number(n + 1, 0, n)
         for i, v in enumerate(values, start=1):
             if v not in (None, ""):
                 ws.write_string(n + 1, i, str(v))
-    ws.merge_range(0, 0, 0, len(columns), f"{title}（共{n}户）", title_fmt)
+    ws.merge_range(0, 0, 0, len(columns), title + translate("lists.xlsx.count", lang, n=n), title_fmt)
     ws.freeze_panes(2, 0)
     wb.close()
     return buf.getvalue(), n
@@ -137,9 +156,13 @@ def export(request: Request, cu: ListUser, db: DB, now: Now, year: Annotated[int
     if version is None:
         raise HTTPException(status_code=404)
     f = _filter(list_kind, tier, section, address, change, county)
-    where = "、".join(county_name(c) for c in ([f.county] if f.county else cu.scope.county_codes)) or "全市"
-    rows = (_entry_values(e) for e in queries.iter_entries(db, cu.scope, version.id, f, EXPORT_LIMIT))
-    data, n = _xlsx(rows, f"{where} {version.year}年无贷户名单")
+    lang = lang_of(request)
+    lab = labels(lang)
+    where = (translate("lists.xlsx.join", lang).join(county_name(c) for c in ([f.county] if f.county
+                                                                              else cu.scope.county_codes))
+             or translate("scope.city", lang))
+    rows = (_entry_values(e, lab) for e in queries.iter_entries(db, cu.scope, version.id, f, EXPORT_LIMIT))
+    data, n = _xlsx(rows, translate("lists.xlsx.title", lang, where=where, year=version.year), lang)
     audit.record(db, cu.actor, "lists.export", object_type="list_version", object_id=version.year, at=now,
                  detail={"rows": n, "filter": f.params(), "counties": list(cu.scope.county_codes)})
     return _download(data, f"lists-{version.year}", now)
@@ -156,7 +179,7 @@ def pool(request: Request, cu: BankPageViewer, db: DB, now: Now, year: int | Non
     f = _filter(list_kind, tier, section, address, change, county)
     rows, total = queries.pool(db, cu.scope, version.id, f, now, page=page, per_page=PER_PAGE) if version else ([], 0)
     return render(request, "lists/pool.html", {
-        **_common(db, version, f, cu), "rows": rows, "total": total, "page": max(1, page),
+        **_common(request, db, version, f, cu), "rows": rows, "total": total, "page": max(1, page),
         "pages": max(1, math.ceil(total / PER_PAGE)), "params": {**f.params(), "year": version.year if version else ""},
         "claimed": claimed, "lost": lost, "bulk_max": claims.BULK_MAX, "days": claims.claim_days(),
     })
@@ -195,7 +218,7 @@ def claim_bulk(request: Request, cu: BankHQ, db: DB, now: Now, year: Annotated[i
 
 @router.get("/claims")
 def claim_list(request: Request, cu: BankPageViewer, db: DB, now: Now, assigned: str = "", page: int = 1,
-               done: int | None = None) -> Response:
+               done: int | None = None, pooled: int | None = None, branch: str = "") -> Response:
     """The bank's live claims, assignment to its loan officers, and progress by outcome."""
     if cu.role == roles.CITY_ADMIN:
         return RedirectResponse("/lists", status_code=303)
@@ -203,7 +226,9 @@ def claim_list(request: Request, cu: BankPageViewer, db: DB, now: Now, assigned:
     return render(request, "lists/claims.html", {
         "rows": rows, "total": total, "page": max(1, page), "pages": max(1, math.ceil(total / PER_PAGE)),
         "params": {"assigned": assigned}, "assigned": assigned, "officers": queries.bank_officers(db, cu.scope),
-        "progress": queries.progress(db, cu.scope, now), "outcomes": OUTCOMES, "done": done,
+        "progress": queries.progress(db, cu.scope, now), "outcomes": OUTCOMES, "done": done, "pooled": pooled,
+        "branch": branch, "branches": branch_pool.bank_branches(db, cu.scope),
+        "pool_sizes": branch_pool.pool_sizes(db, cu.scope, now), **labels(lang_of(request)),
     })
 
 
@@ -225,27 +250,30 @@ def assign(request: Request, cu: BankHQ, db: DB, now: Now, claim_id: Annotated[l
     return _back("/lists/claims", {"done": n})
 
 
-CLAIM_COLUMNS = (("名称", 36), ("县区", 10), ("层级", 6), ("认领人", 14), ("到期日", 12), ("客户经理", 14),
-                 ("最近结果", 14), ("下次跟进", 12))
+CLAIM_COLUMNS = (("lists.col.name", 36), ("lists.col.county", 10), ("lists.col.tier", 6),
+                 ("lists.col.claimed_by", 14), ("lists.col.expires_on", 12), ("lists.col.officer", 14),
+                 ("lists.col.last_outcome", 14), ("lists.col.follow_up", 12), ("lists.col.branch", 12))
 
 
-def _claim_rows(db, cu: CurrentUser, now) -> list[tuple]:
+def _claim_rows(db, cu: CurrentUser, now, lang: str) -> list[tuple]:
     """The bank's live claims (a loan officer: its own), each with the latest contact, for Excel."""
     rows, _ = queries.bank_claims(db, cu.scope, now, page=1, per_page=EXPORT_LIMIT)
     last = queries.last_contacts(db, [c.id for c, *_ in rows])
+    outcome_labels = labels(lang)["outcome_labels"]
     out = []
     for c, name, county, tier, officer in rows:
         outcome, follow = last.get(c.id, ("", None))
         out.append((name, county_name(county), tier, c.claimed_by, local_time(c.expires_at, "%Y-%m-%d"),
-                    officer or "", outcome, str(follow or "")))
+                    officer or "", outcome_labels.get(outcome, outcome), str(follow or ""), c.branch_code or ""))
     return out
 
 
 @router.post("/claims/export")
 def export_claims(request: Request, cu: Contactor, db: DB, now: Now) -> Response:
     """The bank's claims (bank HQ) or the officer's queue (loan officer) as Excel; audited."""
-    data, n = _xlsx(_claim_rows(db, cu, now), "本行认领名单" if cu.role == roles.BANK_HQ else "我的走访任务",
-                    CLAIM_COLUMNS)
+    lang = lang_of(request)
+    title = translate("lists.claims.xlsx" if cu.role == roles.BANK_HQ else "lists.queue.title", lang)
+    data, n = _xlsx(_claim_rows(db, cu, now, lang), title, lang, CLAIM_COLUMNS)
     audit.record(db, cu.actor, "lists.export_claims", object_type="bank", object_id=cu.scope.bank_code, at=now,
                  detail={"rows": n})
     return _download(data, "claims", now)
@@ -269,12 +297,17 @@ def work_queue(request: Request, cu: QueueViewer, db: DB, now: Now, page: int = 
     rows, total = queries.queue(db, cu.scope, now, page=page, per_page=PER_PAGE)
     return render(request, "lists/queue.html", {
         "rows": rows, "total": total, "page": max(1, page), "pages": max(1, math.ceil(total / PER_PAGE)),
-        "params": {}, "progress": queries.progress(db, cu.scope, now),
-        "today": now.astimezone(SHANGHAI).date(),
+        "params": {}, "progress": queries.progress(db, cu.scope, now), "outcomes": OUTCOMES,
+        "today": now.astimezone(SHANGHAI).date(), "in_branch_pool": sum(branch_pool.pool_sizes(db, cu.scope, now).values()),
+        **labels(lang_of(request)),
     })
 
 
-def _entity_page(request: Request, cu: CurrentUser, db, now, key: str, error: str | None = None,
+def _message(exc: OutreachError, lang: str) -> str:
+    return translate(exc.key, lang, **exc.params) if exc.key else str(exc)
+
+
+def _entity_page(request: Request, cu: CurrentUser, db, now, key: str, error: OutreachError | None = None,
                  status: int = 200, saved: bool = False) -> Response:
     view = queries.entity_view(db, cu.scope, key, now)
     if view is None:
@@ -282,9 +315,10 @@ def _entity_page(request: Request, cu: CurrentUser, db, now, key: str, error: st
     can_contact = view.live_claim is not None and (
         cu.role == roles.BANK_HQ or (cu.role == roles.LOAN_OFFICER and view.live_claim.assigned_to == cu.user.id))
     return render(request, "lists/entity.html", {
-        "v": view, "e": view.latest, "kinds": KIND_ZH, "changes": CHANGE_ZH, "outcomes": OUTCOMES,
-        "can_contact": can_contact, "can_release": view.live_claim is not None and cu.role == roles.BANK_HQ, "taken": view.live_claim is None and queries.is_taken(db, key, now),
-        "error": error, "saved": saved, "today": now.astimezone(SHANGHAI).date().isoformat(),
+        "v": view, "e": view.latest, **labels(lang_of(request)), "outcomes": OUTCOMES, "can_contact": can_contact,
+        "can_release": view.live_claim is not None and cu.role == roles.BANK_HQ,
+        "taken": view.live_claim is None and queries.is_taken(db, key, now),
+        "error": _message(error, lang_of(request)) if error else None, "saved": saved, "today": now.astimezone(SHANGHAI).date().isoformat(),
     }, status_code=status)
 
 
@@ -304,7 +338,7 @@ def record_contact(request: Request, cu: Contactor, db: DB, now: Now, key: Text 
         follow = date.fromisoformat(next_follow_up) if next_follow_up else None
     except ValueError:
         follow = None
-        error = "下次跟进日期格式不正确"
+        error = OutreachError("下次跟进日期格式不正确", "lists.error.follow_format")
     else:
         error = None
     if error is None:
@@ -314,7 +348,7 @@ def record_contact(request: Request, cu: Contactor, db: DB, now: Now, key: Text 
         except NotInScope:
             raise HTTPException(status_code=404) from None
         except OutreachError as exc:
-            error = str(exc)
+            error = exc
     if error:
         return _entity_page(request, cu, db, now, key, error=error, status=422)
     return RedirectResponse(f"/lists/entity?{urlencode({'key': key, 'saved': 1})}", status_code=303)
