@@ -321,3 +321,22 @@ def test_the_timeline_shows_this_banks_steps_only(app, clock, needs, bank):
     timeline = re.search(r'data-testid="timeline">(.*?)</ol>', html, re.DOTALL).group(1)
     assert "推送至本行" in timeline and "企业提交需求" in timeline
     assert "拒绝" not in timeline and "ccb.officer" not in html and "经营不足一年" not in html
+
+
+def test_after_consent_is_withdrawn_the_contact_is_gone(app, clock, needs, bank):
+    from shoudai.lending import actions
+
+    nb = needs.push()["ICBC"]
+    with session_scope(app.state.engine) as s:
+        actions.withdraw_consent(s, s.get(Need, s.get(NeedBank, nb).need_id), actor="enterprise", now=clock())
+    ref = needs.ref(nb)
+    assert ref not in bank.get("/bank/needs").text  # closed tracks leave the working queue
+    row = re.search(rf'data-testid="row-{ref}".*?</tr>', bank.get("/bank/needs?stage=withdrawn").text,
+                    re.DOTALL).group(0)
+    assert "已撤回授权" in row and "139" not in row
+    page = f"/bank/needs/{nb}"
+    html = bank.get(page).text
+    assert 'data-testid="consent-withdrawn"' in html and "139" not in html and 'data-testid="answer"' not in html
+    r = post(bank, f"{page}/reveal", {"purpose": "核实联系方式"}, page)
+    assert r.status_code == 409 and "13903730001" not in r.text
+    assert post(bank, f"{page}/answer", {}, page).status_code == 409
