@@ -1,0 +1,251 @@
+"""Issue 4 item 12: need submission at a fixed rate against PostgreSQL (target: p99 ≤ 100 ms at ≥ 200/s for 60 s,
+zero errors). Run on demand:
+
+    .venv/bin/python bench/need_submit_bench.py                       # 200/s for 60 s, 2 uvicorn workers
+    .venv/bin/python bench/need_submit_bench.py --rate 200 --duration 10 --workers 1
+
+One "submission" is the final POST /api/v1/public/needs: the need form plus the one-time code, which records the need
+(idempotent by key), verifies the code and cross-checks the registry, and pushes to the banks (tracks, clocks,
+webhooks and the SMS through the outbox) — answered only after its commit. The one-time codes are prepared before
+the run in bulk (bench.needload.prepare_bulk), so SMS sending is not measured.
+
+Set-up: a throwaway PostgreSQL with fsync, synchronous_commit and full_page_writes ON (honest commits, unlike
+scripts/pg.sh); one list version holding `--entities` synthetic businesses from shoudai.synth (the registry look-up
+runs against them); banks HXRCB, PSBC and ICBC have webhook endpoints. The app runs under uvicorn in its own process;
+the load comes from a second process on loopback: an open-loop generator (asyncio + httpx) that starts request i at
+t0 + i/rate whatever happened before, with at most `--max-inflight` requests outstanding (one that finds the bound
+full counts as an error, "shed"). Latency is measured from the scheduled start, so a stalled server cannot hide
+behind a slowed generator. Each request comes from its own business, phone and X-Forwarded-For address.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, round(p * (len(values) - 1)))] if values else float("nan")
+
+
+# --- the load generator (second process) ---
+
+async def drive(base: str, subs: list[dict], rate: float, max_inflight: int) -> dict:
+    import httpx
+
+    limits = httpx.Limits(max_connections=max_inflight, max_keepalive_connections=max_inflight)
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+    inflight = 0
+    done = asyncio.Event()
+    remaining = len(subs)
+
+    async def one(client: httpx.AsyncClient, sub: dict, scheduled: float, offset: float) -> None:
+        nonlocal inflight, remaining
+        try:
+            r = await client.post("/api/v1/public/needs", json=sub["body"],
+                                  headers={"Idempotency-Key": sub["key"], "X-Forwarded-For": sub["addr"]})
+            status = str(r.status_code)
+            if r.status_code != 201:
+                status += " " + r.text[:60]
+        except httpx.HTTPError as exc:
+            status = type(exc).__name__
+        latencies.append((offset, time.perf_counter() - scheduled, status == "201"))
+        statuses[status] = statuses.get(status, 0) + 1
+        inflight -= 1
+        remaining -= 1
+        if remaining == 0:
+            done.set()
+
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+        t0 = time.perf_counter() + 0.2
+        for i, sub in enumerate(subs):
+            scheduled = t0 + i / rate
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if inflight >= max_inflight:
+                statuses["shed"] = statuses.get("shed", 0) + 1
+                remaining -= 1
+                continue
+            inflight += 1
+            asyncio.get_running_loop().create_task(one(client, sub, scheduled, i / rate))
+        if remaining:
+            await done.wait()
+        elapsed = time.perf_counter() - t0
+    return {"latencies": latencies, "statuses": statuses, "elapsed": elapsed}
+
+
+def generator_main(path: str, base: str, rate: float, max_inflight: int, warmup: int) -> None:
+    subs = json.loads(Path(path).read_text())
+    out = asyncio.run(drive(base, subs, rate, max_inflight))
+    out["warmup"] = warmup
+    Path(path + ".out").write_text(json.dumps(out))
+
+
+# --- set-up and report (first process) ---
+
+def synthetic_businesses(n: int, seed: int, cache: Path) -> list:
+    """Operating businesses with valid codes from the synthetic city (generated once per size and seed)."""
+    from stdnum.cn import uscc as stdnum_uscc
+
+    from bench.needload import Business
+    from shoudai.lending.identity import normalise_name
+    from shoudai.synth import generate_city
+
+    out_dir = cache / f"synth-{n}-{seed}"
+    if not (out_dir / "registry.csv").exists():
+        generate_city(n, seed, out_dir, xlsx=False)
+    seen, out = set(), []
+    with open(out_dir / "registry.csv", encoding="utf-8-sig", newline="") as f:
+        for row in csv.DictReader(f):
+            code = "".join(row["统一社会信用代码"].split()).upper()
+            name = " ".join(row["主体名称"].split())
+            rep = row["法定代表人"].strip()
+            if row["登记状态"] not in ("存续", "在业") or not stdnum_uscc.is_valid(code) or code in seen or not rep:
+                continue
+            seen.add(code)
+            out.append((Business(code, normalise_name(name), rep), row["行政区划代码"] or "410702",
+                        row["主体类型"].startswith("个体")))
+    return out
+
+
+def load_list(url: str, entries: list) -> None:
+    """One list version (2026) holding the businesses, as the list build would leave it."""
+    import psycopg
+
+    from shoudai.kit.masking import surname_of
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn, conn.cursor() as cur:
+        cur.execute("""
+            INSERT INTO import_batch (id, kind, file_name, sha256, file_format, encoding, total_rows, accepted_rows,
+                                      rejected_rows, duplicate_rows, staged_path, actor, created_at)
+            SELECT i, k, k || '.csv', md5(k), 'csv', 'utf-8', 0, 0, 0, 0, '/dev/null', 'bench', now()
+            FROM (VALUES (1, 'registry'), (2, 'tax'), (3, 'credit')) AS b(i, k);
+            INSERT INTO list_version (id, year, engine, registry_batch_id, tax_batch_id, credit_batch_id, sme_count,
+                                      individual_count, new_count, carried_count, removed_count, content_digest,
+                                      built_by, built_at)
+            VALUES (1, 2026, 'duckdb', 1, 2, 3, 0, 0, 0, 0, 0, 'bench', 'bench', now());""")
+        cols = ("version_id, entity_key, list_kind, uscc, name, entity_kind, county_code, legal_rep_masked, tier, "
+                "change, first_listed_year, reasons")
+        with cur.copy(f"COPY list_entry ({cols}) FROM STDIN") as cp:
+            for biz, county, individual in entries:
+                cp.write_row((1, biz.uscc, "individual" if individual else "sme", biz.uscc, biz.name,
+                              "individual" if individual else "enterprise", county,
+                              surname_of(biz.legal_rep) + "*", "B", "new", 2026, "登记状态：存续"))
+        conn.commit()
+        cur.execute("ANALYZE")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rate", type=float, default=200.0, help="submissions started per second")
+    ap.add_argument("--duration", type=int, default=60, help="measured seconds")
+    ap.add_argument("--warmup", type=int, default=5, help="seconds at the same rate before the measurement")
+    ap.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    ap.add_argument("--max-inflight", type=int, default=64)
+    ap.add_argument("--entities", type=int, default=0, help="synthetic city size (default: enough for the run)")
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--fsync", choices=("on", "off"), default="on", help="off only to diagnose what commits cost")
+    ap.add_argument("--keep", action="store_true", help="leave the database running (prints its URL)")
+    ap.add_argument("--generator", nargs=4, metavar=("FILE", "BASE", "RATE", "INFLIGHT"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.generator:
+        f, base, rate, inflight = args.generator
+        generator_main(f, base, float(rate), int(inflight), 0)
+        return 0
+
+    from bench import needload, pgcluster
+    from shoudai import migrate
+    from shoudai.db import make_engine, session_scope
+    from shoudai.lending import delivery
+
+    total = int(args.rate * (args.duration + args.warmup))
+    work = Path(tempfile.mkdtemp(prefix="shoudai-need-bench."))
+    cache = Path(tempfile.gettempdir()) / "shoudai-need-bench-cache"
+    t = time.perf_counter()
+    entries = synthetic_businesses(args.entities or max(20_000, int(total * 1.6)), args.seed, cache)
+    if len(entries) < total:
+        raise SystemExit(f"only {len(entries)} usable businesses for {total} submissions: raise --entities")
+    print(f"synthetic city: {len(entries):,} operating businesses with valid codes ({time.perf_counter() - t:.1f} s)")
+    durability = {} if args.fsync == "on" else {"fsync": "off", "synchronous_commit": "off"}
+    cluster = pgcluster.Cluster(settings=durability)
+    app = None
+    try:
+        cluster.start()
+        url = cluster.url
+        migrate.upgrade(url)
+        t = time.perf_counter()
+        load_list(url, entries)
+        engine = make_engine(url)
+        needload.ensure_channel(engine)
+        with session_scope(engine) as s:
+            for bank in ("HXRCB", "PSBC", "ICBC"):
+                delivery.set_bank_endpoint(s, bank, f"https://{bank.lower()}.example.cn/hook", "secret-" + bank * 4,
+                                           actor="system:bench")
+        engine.dispose()
+        print(f"PostgreSQL (fsync {args.fsync}) on port {cluster.port}: {len(entries):,} list entries loaded "
+              f"({time.perf_counter() - t:.1f} s)")
+        port = pgcluster.free_port()
+        app = pgcluster.serve_app(url, port=port, workers=args.workers, data_dir=str(work / "data"),
+                                  log_path=work / "app.log")
+        t = time.perf_counter()
+        subs = needload.prepare_bulk(url, [e[0] for e in entries[:total]], tag="bench")
+        print(f"{len(subs):,} one-time codes prepared ({time.perf_counter() - t:.1f} s); uvicorn workers: {args.workers}")
+        path = work / "subs.json"
+        path.write_text(json.dumps([{"key": s.key, "body": s.body, "addr": s.addr} for s in subs], ensure_ascii=False))
+        subprocess.run([sys.executable, __file__, "--generator", str(path), f"http://127.0.0.1:{port}",
+                        str(args.rate), str(args.max_inflight)], check=True)
+        out = json.loads(Path(str(path) + ".out").read_text())
+        report(out, args, url)
+        return 0
+    finally:
+        if app is not None:
+            pgcluster.stop_app(app)
+        if args.keep:
+            print("database left running:", cluster.url)
+        else:
+            cluster.stop()
+
+
+def report(out: dict, args, url: str) -> None:
+    import psycopg
+
+    lat = out["latencies"]
+    window = [(lat_s, ok) for offset, lat_s, ok in lat if offset >= args.warmup]  # started after the warm-up
+    measured = [lat_s for lat_s, _ in window]
+    ok = sum(n for s, n in out["statuses"].items() if s == "201")
+    errors = {s: n for s, n in out["statuses"].items() if s != "201"}
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        needs = conn.execute("SELECT count(*) FROM need WHERE status = 'open'").fetchone()[0]
+        tracks = conn.execute("SELECT count(*) FROM need_bank").fetchone()[0]
+    load = os.getloadavg()
+    print(f"offered {args.rate:.0f}/s for {args.warmup}+{args.duration} s (first {args.warmup} s not measured), "
+          f"max in flight {args.max_inflight}, uvicorn workers {args.workers}")
+    achieved = sum(1 for _, good in window if good) / args.duration
+    print(f"completed {len(lat):,} requests in {out['elapsed']:.1f} s; measured window: {achieved:.1f} submissions/s "
+          f"acknowledged (201); all 201: {ok:,}; errors: {sum(errors.values())} {errors if errors else ''}")
+    print(f"latency over {len(measured):,} measured: p50 {statistics.median(measured) * 1000:.1f} ms, "
+          f"p95 {pct(measured, 0.95) * 1000:.1f} ms, p99 {pct(measured, 0.99) * 1000:.1f} ms, "
+          f"max {max(measured) * 1000:.1f} ms")
+    print(f"database: {needs:,} open needs, {tracks:,} tracks; machine load average {load[0]:.2f} {load[1]:.2f}")
+    passed = not errors and pct(measured, 0.99) <= 0.100 and achieved >= 200 * 0.98
+    print("target (≥ 200/s, p99 ≤ 100 ms, zero errors):", "PASS" if passed else "FAIL")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
