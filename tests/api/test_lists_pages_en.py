@@ -13,9 +13,13 @@ from html.parser import HTMLParser
 
 import openpyxl
 import pytest
+from sqlalchemy import select
 
 from shoudai.config import get_settings
+from shoudai.db import session_scope
+from shoudai.outreach import sample
 from shoudai.reference import loaders
+from shoudai.registry.models import ListRemoval, ListVersion
 
 from .lists_world import add_world
 from .test_lists_pages import FREE_KEY, ICBC_KEY, claim_id, post, signed_in, user_id
@@ -181,3 +185,17 @@ def test_the_title_names_the_city_of_the_reference_data(worked, tmp_path, monkey
         get_settings.cache_clear()
         loaders.clear_caches()
     assert brand_of(worked["admin"].get("/lists").text) == "新乡市首贷通服务平台"
+
+
+def test_removal_reasons_are_labels_in_the_users_language(worked, city_en):
+    with session_scope(worked["admin"].app.state.engine) as s:
+        v2026 = s.scalar(select(ListVersion).where(ListVersion.year == 2026))
+        v2027 = sample.add_version(s, 2027, 1, previous=v2026)
+        s.add(ListRemoval(version_id=v2027.id, entity_key=ICBC_KEY, list_kind="individual", reg_no="410702000000001",
+                          name="红旗样本便利店1", county_code="410702", reason_code="deregistered", reason="已注销/吊销/迁出"))
+    admin = worked["admin"]
+    page = admin.get("/lists/entity", params={"key": ICBC_KEY}).text
+    assert "2027年移出：已注销/吊销/迁出" in page
+    english(admin)
+    page = admin.get("/lists/entity", params={"key": ICBC_KEY}).text
+    assert "Removed in 2027: Deregistered, revoked or moved away" in page and chrome_cjk(page) == []

@@ -17,13 +17,13 @@ from starlette.responses import Response
 from shoudai.accounts import roles
 from shoudai.audit import service as audit
 from shoudai.outreach import branch as branch_pool
-from shoudai.outreach import claims, contacts, queries
+from shoudai.outreach import claims, contacts, queries, timeline
 from shoudai.outreach.claims import NotInScope, OutreachError
 from shoudai.outreach.models import OUTCOMES
 from shoudai.outreach.queries import EntryFilter
 from shoudai.registry import lists as registry_lists
 from shoudai.web.deps import DB, Current, CurrentUser, Forbidden, Now, lang_of, require_roles
-from shoudai.web.i18n import translate
+from shoudai.web.i18n import MESSAGES, translate
 from shoudai.web.pages import lists_branch
 from shoudai.web.templating import SHANGHAI, county_name, local_time, render
 
@@ -303,6 +303,12 @@ def work_queue(request: Request, cu: QueueViewer, db: DB, now: Now, page: int = 
     })
 
 
+def _removals(db, key: str, lang: str) -> list[tuple[int, str]]:
+    """(year, reason label) of each removal; a reason code the catalogue does not know shows as itself."""
+    return [(year, translate(f"lists.removal.{code}", lang) if f"lists.removal.{code}" in MESSAGES else code)
+            for year, code in timeline.removals(db, key)]
+
+
 def _message(exc: OutreachError, lang: str) -> str:
     return translate(exc.key, lang, **exc.params) if exc.key else str(exc)
 
@@ -315,7 +321,7 @@ def _entity_page(request: Request, cu: CurrentUser, db, now, key: str, error: Ou
     can_contact = view.live_claim is not None and (
         cu.role == roles.BANK_HQ or (cu.role == roles.LOAN_OFFICER and view.live_claim.assigned_to == cu.user.id))
     return render(request, "lists/entity.html", {
-        "v": view, "e": view.latest, **labels(lang_of(request)), "outcomes": OUTCOMES, "can_contact": can_contact,
+        "v": view, "e": view.latest, **labels(lang_of(request)), "removals": _removals(db, key, lang_of(request)), "outcomes": OUTCOMES, "can_contact": can_contact,
         "can_release": view.live_claim is not None and cu.role == roles.BANK_HQ,
         "taken": view.live_claim is None and queries.is_taken(db, key, now),
         "error": _message(error, lang_of(request)) if error else None, "saved": saved, "today": now.astimezone(SHANGHAI).date().isoformat(),
