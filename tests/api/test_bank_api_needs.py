@@ -17,6 +17,8 @@ def test_the_whole_211_path_through_the_api(app, client, clock):
     tracks = push_need(app, clock)
     icbc = bank_client(app, client, clock, "ICBC")
     tid = tracks["ICBC"]
+    assert icbc.get("/api/v1/needs").json()["items"] == []  # the feed holds back the last few seconds
+    clock.advance(seconds=6)
 
     page = icbc.get("/api/v1/needs").json()
     assert [t["id"] for t in page["items"]] == [tid]  # only its own track, not CCB's
@@ -79,6 +81,7 @@ def test_another_banks_need_is_404_to_read_and_to_act(app, client, clock):
     assert r.status_code == 404 and r.json() == missing.json()  # indistinguishable from a missing one
     assert ccb.post(f"/api/v1/needs/{tid}/answer", json={"conditions": []}).status_code == 404
     assert ccb.post(f"/api/v1/needs/{tid}/decline", json={"reason": "other"}).status_code == 404
+    clock.advance(seconds=6)
     assert ccb.get("/api/v1/needs").json()["items"] == []
     with session_scope(app.state.engine) as s:
         assert s.get(NeedBank, tid).stage == "pushed"
@@ -126,6 +129,7 @@ def test_a_write_without_an_idempotency_key_is_400(app, client, clock):
 def test_the_pull_feed_pages_by_cursor_and_filters(app, client, clock):
     ids = [push_need(app, clock, n=i, banks=("ICBC",))["ICBC"] for i in range(1, 6)]
     icbc = bank_client(app, client, clock, "ICBC")
+    clock.advance(seconds=6)
     seen, cursor = [], None
     while True:
         page = icbc.get("/api/v1/needs", params={"limit": 2, **({"cursor": cursor} if cursor else {})}).json()
@@ -138,6 +142,8 @@ def test_the_pull_feed_pages_by_cursor_and_filters(app, client, clock):
     clock.advance(minutes=1)
     mark = clock()
     icbc.post(f"/api/v1/needs/{ids[2]}/answer", json={"conditions": []})
+    assert icbc.get("/api/v1/needs", params={"cursor": cursor}).json()["items"] == []  # not settled yet
+    clock.advance(seconds=6)
     # Polling with the kept cursor delivers exactly what changed since; so does updated_since and a stage filter.
     assert [t["id"] for t in icbc.get("/api/v1/needs", params={"cursor": cursor}).json()["items"]] == [ids[2]]
     changed = icbc.get("/api/v1/needs", params={"updated_since": mark.isoformat()}).json()["items"]
@@ -158,3 +164,26 @@ def test_after_consent_is_withdrawn_the_contact_is_not_shown(app, client, clock)
     one = bank_client(app, client, clock, "ICBC").get(f"/api/v1/needs/{tid}").json()
     assert one["consent_withdrawn"] is True and one["contact_name"] is None and one["contact_phone"] is None
     assert one["stage"] == "withdrawn"
+
+
+def test_the_bank_answers_a_business_claim_that_conditions_are_met(app, client, clock):
+    from shoudai.lending import actions
+    from shoudai.lending.models import Need
+
+    tid = push_need(app, clock)["ICBC"]
+    icbc = bank_client(app, client, clock, "ICBC")
+    icbc.post(f"/api/v1/needs/{tid}/answer", json={"conditions": ["提供纳税证明"]})
+
+    def business_claims():
+        with session_scope(app.state.engine) as s:
+            need = s.get(Need, s.get(NeedBank, tid).need_id)
+            actions.claim_conditions_met(s, need, tid, actor="biz", now=clock())
+
+    business_claims()
+    r = icbc.post(f"/api/v1/needs/{tid}/reject-claim", json={"note": "纳税证明未提供"})
+    assert r.status_code == 200 and r.json()["stage"] == "intent"
+    business_claims()
+    assert icbc.post(f"/api/v1/needs/{tid}/conditions-met", json={}).json()["stage"] == "conditions_met"
+    kinds = [e["kind"] for e in icbc.get(f"/api/v1/needs/{tid}").json()["events"]]
+    assert kinds == ["pushed", "answered", "conditions_claimed", "claim_rejected", "conditions_claimed",
+                     "conditions_met"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -19,6 +19,9 @@ from shoudai.lending.service import NAME_CONTEXT, PHONE_CONTEXT, shares_with
 from shoudai.lending.tracks import to_track
 
 MAX_LIMIT = 200
+# A change stamped at time t may commit a moment later (a request's clock is read when it starts): the feed holds
+# back the last few seconds, so a cursor never passes a change that had not yet committed when it was handed out.
+SETTLE = timedelta(seconds=5)
 
 
 class BadCursor(ValueError):
@@ -45,8 +48,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         raise BadCursor("cursor 无效") from exc
 
 
-def pull(session: Session, bank_code: str, *, stages: tuple[str, ...] = (), updated_since: datetime | None = None,
-         cursor: str | None = None, limit: int = 50) -> tuple[list[tuple[NeedBank, Need]], str | None, bool]:
+def pull(session: Session, bank_code: str, *, now: datetime, stages: tuple[str, ...] = (),
+         updated_since: datetime | None = None, cursor: str | None = None, limit: int = 50) -> tuple[list[tuple[NeedBank, Need]], str | None, bool]:
     """The bank's tracks changed since a point, oldest change first: (rows, cursor after them, more waiting?).
 
     The cursor is a position in (updated_at, id) order: a track updated again moves behind it and is delivered once
@@ -54,7 +57,7 @@ def pull(session: Session, bank_code: str, *, stages: tuple[str, ...] = (), upda
     """
     limit = max(1, min(limit, MAX_LIMIT))
     stmt = (select(NeedBank, Need).join(Need, Need.id == NeedBank.need_id)
-            .where(NeedBank.bank_code == bank_code).order_by(NeedBank.updated_at, NeedBank.id).limit(limit + 1))
+            .where(NeedBank.bank_code == bank_code, NeedBank.updated_at <= _utc(now) - SETTLE).order_by(NeedBank.updated_at, NeedBank.id).limit(limit + 1))
     if stages:
         stmt = stmt.where(NeedBank.stage.in_(stages))
     if updated_since is not None:

@@ -11,6 +11,7 @@ from shoudai.bankapi import feed
 from shoudai.web.api.v1.errors import READ_ERRORS, ApiError, BankApiRoute
 from shoudai.web.api.v1.schemas import Stage, TrackDetailOut, TrackOut, TrackPage
 from shoudai.web.api.v1.security import Bank, BankDB
+from shoudai.web.deps import Now
 
 router = APIRouter(prefix="/api/v1", tags=["需求对接 Needs"], route_class=BankApiRoute, responses=READ_ERRORS)
 TrackId = Annotated[int, Path(ge=1, le=2**53, description="对接记录编号", examples=[1024])]
@@ -18,17 +19,18 @@ EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo
 
 
 @router.get("/needs", response_model=TrackPage, summary="拉取推送给本行的需求（游标分页）")
-def list_needs(bank: Bank, db: BankDB,
+def list_needs(bank: Bank, db: BankDB, now: Now,
                stage: Annotated[list[Stage] | None, Query(description="按阶段筛选，可重复")] = None,
                updated_since: Annotated[datetime | None, Query(description="只要此时间之后有变化的（ISO 8601）")] = None,
                cursor: Annotated[str | None, Query(max_length=200, description="上一页的 next_cursor")] = None,
                limit: Annotated[int, Query(ge=1, le=feed.MAX_LIMIT)] = 50) -> TrackPage:
-    """Oldest change first. Poll with the last `next_cursor` (or `updated_since`) to get what changed since."""
+    """Oldest change first. Poll with the last `next_cursor` (or `updated_since`) to get what changed since.
+    Changes appear here a few seconds after they happen (so that none is ever skipped); webhooks come at once."""
     if updated_since is not None:
         since = updated_since if updated_since.tzinfo else updated_since.replace(tzinfo=UTC)
         if not EARLIEST <= since <= LATEST:
             raise ApiError(400, "bad_updated_since", "updated_since 超出范围（2000–2100 年）")
-    rows, nxt, more = feed.pull(db, bank.bank_code, stages=tuple(s.value for s in stage or ()),
+    rows, nxt, more = feed.pull(db, bank.bank_code, now=now, stages=tuple(s.value for s in stage or ()),
                           updated_since=updated_since, cursor=cursor, limit=limit)
     return TrackPage(items=[TrackOut(**feed.track_summary(r, n)) for r, n in rows], next_cursor=nxt, has_more=more)
 

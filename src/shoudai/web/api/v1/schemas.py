@@ -90,6 +90,12 @@ class DeclineIn(BaseModel):
     note: ShortText = Field(default="", examples=["近半年流水不足以覆盖月供"])
 
 
+class RejectClaimIn(BaseModel):
+    """The business said the conditions are met, the bank finds they are not yet: back to intent, with a note."""
+
+    note: ShortText = Field(default="", examples=["纳税证明未提供"])
+
+
 class DecideIn(BaseModel):
     """The decision after acceptance: approved, or declined with a reason code."""
 

@@ -1,4 +1,4 @@
-"""The bank's steps of the 211 workflow: answer, decline, conditions met, accept, decide, disburse.
+"""The bank's steps of the 211 workflow: answer, decline, conditions met (or not yet), accept, decide, disburse.
 
 Each is idempotent (Idempotency-Key) and calls the lending domain with the bank's code and the key's actor; the
 domain decides what the stage allows.
@@ -12,7 +12,15 @@ from shoudai.bankapi import feed
 from shoudai.lending import actions
 from shoudai.web.api.v1.errors import WRITE_ERRORS, BankApiRoute
 from shoudai.web.api.v1.needs import TrackId
-from shoudai.web.api.v1.schemas import AnswerIn, DecideIn, DeclineIn, DisburseIn, NoBody, TrackDetailOut
+from shoudai.web.api.v1.schemas import (
+    AnswerIn,
+    DecideIn,
+    DeclineIn,
+    DisburseIn,
+    NoBody,
+    RejectClaimIn,
+    TrackDetailOut,
+)
 from shoudai.web.api.v1.security import Write
 from shoudai.web.deps import Now
 
@@ -44,10 +52,19 @@ def decline(track_id: TrackId, payload: DeclineIn, w: Write, now: Now):
     return w.run(act)
 
 
-@router.post("/conditions-met", response_model=TrackDetailOut, summary="确认授信条件已满足（受理时钟开始）")
+@router.post("/conditions-met", response_model=TrackDetailOut,
+             summary="授信条件已满足（或确认企业的声明）：受理时钟开始")
 def conditions_met(track_id: TrackId, w: Write, now: Now, payload: NoBody = None):
     def act():
         actions.mark_conditions_met(w.db, track_id, now=now, **_who(w))
+        return _detail(w, track_id)
+    return w.run(act)
+
+
+@router.post("/reject-claim", response_model=TrackDetailOut, summary="企业称条件已满足，但尚未满足：退回")
+def reject_claim(track_id: TrackId, payload: RejectClaimIn, w: Write, now: Now):
+    def act():
+        actions.reject_claim(w.db, track_id, payload.note, now=now, **_who(w))
         return _detail(w, track_id)
     return w.run(act)
 
