@@ -23,7 +23,9 @@ NEXT_STEPS_TEXT = "您可以选择转办其他银行、到首贷续贷服务中�
 
 def get_track(session: Session, need_bank_id: int, *, bank_code: str | None = None) -> NeedBank:
     """A track; with `bank_code`, only that bank's (another bank's track is reported as not found: BOLA)."""
-    row = session.get(NeedBank, need_bank_id)
+    # Locked for the step (FOR UPDATE on PostgreSQL): two officers acting on one track at once take turns, and the
+    # second sees the first one's stage instead of stepping from a stale one.
+    row = session.get(NeedBank, need_bank_id, with_for_update=True, populate_existing=True)
     if row is None or (bank_code is not None and row.bank_code != bank_code):
         raise NotFound(f"对接记录 {need_bank_id}")
     return row
