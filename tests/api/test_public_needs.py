@@ -210,3 +210,22 @@ def test_submission_spam_per_business_answers_429(setup, client):
         verify = s.get(RateBucket, f"verify_phone:{identity.phone_index(PHONE)}")
         assert verify.hits == identity.LIMITS["verify_phone"].count
     assert count(app, Need) == service.SUBMIT_LIMITS["uscc"].count
+
+
+def test_simultaneous_retries_of_one_key_make_one_need(setup):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fastapi.testclient import TestClient
+
+    app = setup
+    cid, code = send_code(TestClient(app), app)
+    payload = body(otp_challenge_id=cid, otp_code=code)
+
+    def send(_):
+        return post_need(TestClient(app), payload, key="race-key-0001")
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(send, range(4)))
+    assert sorted(r.status_code for r in answers) == [200, 200, 200, 201]
+    assert len({r.json()["ref"] for r in answers}) == 1
+    assert count(app, Need) == 1 and count(app, NeedBank) == 2

@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from stdnum.cn import uscc as stdnum_uscc
 
 from shoudai.audit.actor import Actor
+from shoudai.audit.service import hold_sqlite_write_lock
 from shoudai.db import session_scope
 from shoudai.lending import identity, intake, service
 from shoudai.lending.channels import get_channel
@@ -259,8 +260,9 @@ def _verify_and_push(request: Request, sub: Submission, need_id: int) -> tuple[i
     """Step 2: check the code (and the registry), push; a need this key already pushed is answered as it is."""
     refused: ApiError | None = None
     with session_scope(request.app.state.engine) as db:
+        hold_sqlite_write_lock(db)  # SQLite has no FOR UPDATE: take its write lock before reading
         need = db.get(Need, need_id, with_for_update=True)  # concurrent retries of one key wait here
-        own = intake.row_for_key(db, sub.key)
+        own = need if need.idempotency_key == sub.key else intake.row_for_key(db, sub.key)
         merged = own.merged_into_id is not None
         if intake.acknowledged(own):
             return 200, _answer(db, need, merged=merged, pushed=(), notes=())
@@ -294,7 +296,9 @@ def _answer(db, need: Need, *, merged: bool, pushed: tuple[str, ...], notes) -> 
     return {
         "ref": need.ref, "status": need.status, "merged": merged,
         "identity_level": need.identity_level, "identity_level_name": identity.LEVEL_NAMES[need.identity_level],
-        "banks": [t.bank_code for t in service.tracks_of(db, need)], "pushed_to": list(pushed), "notes": list(notes),
+        # A first push made every track there is; otherwise read them.
+        "banks": list(pushed) if pushed and not merged else [t.bank_code for t in service.tracks_of(db, need)],
+        "pushed_to": list(pushed), "notes": list(notes),
     }
 
 
