@@ -61,7 +61,9 @@ class ListEntry(Base):
     __tablename__ = "list_entry"
     __table_args__ = (
         UniqueConstraint("version_id", "entity_key"),
-        Index("ix_list_entry_scope", "version_id", "county_code", "list_kind", "tier"),
+        # The list pages' order within a county; on PostgreSQL the filter columns ride along (migration 0007).
+        Index("ix_list_entry_county", "version_id", "county_code", "entity_key",
+              postgresql_include=["list_kind", "tier", "industry_section", "change", "address", "name"]),
         Index("ix_list_entry_uscc", "uscc"),
     )
 
