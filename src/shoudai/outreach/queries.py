@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Self
 
-from sqlalchemy import and_, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, exists, func, literal_column, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from shoudai.accounts import roles
 from shoudai.accounts.models import User
@@ -18,6 +19,25 @@ KINDS = ("sme", "individual")
 TIERS = ("A", "B", "C")
 CHANGES = ("new", "carried")
 LIST_ROLES = (roles.CITY_ADMIN, roles.COUNTY_OFFICER)
+# Pages count matches only this far: an exact COUNT(*) over a county's hundreds of thousands of entries costs more
+# than the page itself. Above BULK_MAX (10,000) so the pool's "claim all matching (N)" stays exact.
+COUNT_CAP = 10_000
+
+
+class Total(int):
+    """How many rows match a page's query: exact, or (exact=False) more than this many, printed as "10000+"."""
+
+    exact: bool
+
+    def __new__(cls, n: int, exact: bool = True) -> Self:
+        total = super().__new__(cls, n)
+        total.exact = exact
+        return total
+
+    def __str__(self) -> str:  # what a template prints
+        return str(int(self)) if self.exact else f"{int(self)}+"
+
+    __repr__ = __str__
 
 
 @dataclass(frozen=True)
@@ -77,7 +97,10 @@ def entry_conditions(scope: Scope, version_id: int, f: EntryFilter) -> list:
     if f.change:
         conds.append(e.change == f.change)
     if f.address:
-        conds.append(or_(e.address.contains(f.address, autoescape=True), e.name.contains(f.address, autoescape=True)))
+        # One ready-made pattern, not '%' || :text || '%': a prepared (generic) plan would rebuild that string for
+        # every row it filters (measured: a county's 200,000 rows in 96 ms instead of 62 ms).
+        pattern = "%" + f.address.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+        conds.append(or_(e.address.like(pattern, escape="/"), e.name.like(pattern, escape="/")))
     return conds
 
 
@@ -86,20 +109,47 @@ def unclaimed(now: datetime):
     return ~exists().where(Claim.entity_key == ListEntry.entity_key, active_claim(now))
 
 
-def page_of(session: Session, stmt, *, page: int, per_page: int) -> tuple[list, int]:
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows = session.execute(stmt.limit(per_page).offset((max(1, page) - 1) * per_page)).all()
-    return list(rows), total
+def count_capped(session: Session, stmt, cap: int | None = None) -> Total:
+    """Rows of `stmt`, counted up to cap + 1 (default COUNT_CAP): the scan stops there instead of visiting every match."""
+    cap = COUNT_CAP if cap is None else cap
+    probe = stmt.with_only_columns(literal_column("1"), maintain_column_froms=True).order_by(None).limit(cap + 1)
+    n = session.scalar(select(func.count()).select_from(probe.subquery())) or 0
+    return Total(n) if n <= cap else Total(cap, exact=False)
+
+
+def page_of(session: Session, stmt, *, page: int, per_page: int) -> tuple[list, Total]:
+    """One page of `stmt` and how many rows match (capped); a short page is the last one, so it needs no count."""
+    offset = (max(1, page) - 1) * per_page
+    rows = list(session.execute(stmt.limit(per_page).offset(offset)).all())
+    if len(rows) < per_page and (rows or offset == 0):
+        return rows, Total(offset + len(rows))
+    return rows, count_capped(session, stmt)
+
+
+def entry_page(session: Session, version_id: int, conds: list, *, page: int,
+               per_page: int) -> tuple[list[ListEntry], Total]:
+    """One page of the entries matching `conds`, in key order, with the capped count.
+
+    The page's keys are found first (a deferred join): on PostgreSQL the (version, county, key) index carries the
+    filter columns, so even a filter that matches nothing in a county is an index-only scan, never a walk over
+    hundreds of thousands of heap rows; only the page's 50 rows are then read by (version, key)."""
+    e = ListEntry
+    offset = (max(1, page) - 1) * per_page
+    keys = select(e.entity_key).where(*conds).order_by(e.entity_key).limit(per_page).offset(offset)
+    row = aliased(ListEntry, name="page_entry")  # the outer query's own name: `conds` stay about the inner one
+    rows = list(session.scalars(select(row).where(row.version_id == version_id, row.entity_key.in_(keys))
+                                .order_by(row.entity_key)))
+    if len(rows) < per_page and (rows or offset == 0):
+        return rows, Total(offset + len(rows))
+    return rows, count_capped(session, select(e.entity_key).where(*conds))
 
 
 def list_entries(session: Session, scope: Scope, version_id: int, f: EntryFilter, *, page: int = 1,
-                 per_page: int = 50) -> tuple[list[ListEntry], int]:
+                 per_page: int = 50) -> tuple[list[ListEntry], Total]:
     """One page of the version's entries in scope (county officers and the city admin)."""
     if scope.role not in LIST_ROLES:
         return [], 0
-    stmt = select(ListEntry).where(*entry_conditions(scope, version_id, f)).order_by(ListEntry.entity_key)
-    rows, total = page_of(session, stmt, page=page, per_page=per_page)
-    return [r[0] for r in rows], total
+    return entry_page(session, version_id, entry_conditions(scope, version_id, f), page=page, per_page=per_page)
 
 
 def iter_entries(session: Session, scope: Scope, version_id: int, f: EntryFilter, limit: int):
@@ -112,14 +162,12 @@ def iter_entries(session: Session, scope: Scope, version_id: int, f: EntryFilter
 
 
 def pool(session: Session, scope: Scope, version_id: int, f: EntryFilter, now: datetime, *, page: int = 1,
-         per_page: int = 50) -> tuple[list[ListEntry], int]:
+         per_page: int = 50) -> tuple[list[ListEntry], Total]:
     """A bank HQ's pool: its service area's entries that no bank holds now."""
     if scope.role != roles.BANK_HQ or not scope.bank_code:
         return [], 0
-    stmt = (select(ListEntry).where(*entry_conditions(scope, version_id, f), unclaimed(now))
-            .order_by(ListEntry.entity_key))
-    rows, total = page_of(session, stmt, page=page, per_page=per_page)
-    return [r[0] for r in rows], total
+    return entry_page(session, version_id, [*entry_conditions(scope, version_id, f), unclaimed(now)], page=page,
+                      per_page=per_page)
 
 
 def _latest_contact():
