@@ -17,7 +17,7 @@ CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 
 def _used_keys() -> set[str]:
     files = [*(WEB / "templates" / "lists").glob("*.html"), WEB / "templates" / "base.html",
-             WEB / "pages" / "lists.py", WEB / "pages" / "lists_branch.py"]
+             WEB / "pages" / "lists.py", WEB / "pages" / "lists_branch.py", WEB / "pages" / "lists_excel.py"]
     keys = {a or b for f in files for a, b in KEY.findall(f.read_text(encoding="utf-8"))}
     # A prefix such as 'lists.kind.' ~ kind is completed at run time: it must at least start some keys.
     prefixes = {k for k in keys if k.endswith(".")}

@@ -3,13 +3,11 @@ the entity page. Scope is applied in every query (shoudai.outreach.queries), nev
 
 from __future__ import annotations
 
-import io
 import math
 from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
 
-import xlsxwriter
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
@@ -19,12 +17,13 @@ from shoudai.audit import service as audit
 from shoudai.outreach import branch as branch_pool
 from shoudai.outreach import claims, contacts, queries, timeline
 from shoudai.outreach.claims import NotInScope, OutreachError
-from shoudai.outreach.models import OUTCOMES
+from shoudai.outreach.models import ACTIVE, EXPIRED, OUTCOMES, RELEASED
 from shoudai.outreach.queries import EntryFilter
 from shoudai.registry import lists as registry_lists
 from shoudai.web.deps import DB, Current, CurrentUser, Forbidden, Now, lang_of, require_roles
 from shoudai.web.i18n import MESSAGES, translate
 from shoudai.web.pages import lists_branch
+from shoudai.web.pages import lists_excel as excel
 from shoudai.web.templating import SHANGHAI, county_name, local_time, render
 
 router = APIRouter(prefix="/lists")
@@ -49,10 +48,10 @@ def labels(lang: str) -> dict[str, dict[str, str]]:
     def t(key: str) -> str:
         return translate(key, lang)
     return {
-        "kinds": {k: t(f"lists.kind.{k}") for k in ("sme", "individual")},
-        "changes": {k: t(f"lists.change.{k}") for k in ("new", "carried")},
+        "kinds": {k: t(f"lists.kind.{k}") for k in queries.KINDS},
+        "changes": {k: t(f"lists.change.{k}") for k in queries.CHANGES},
         "outcome_labels": {o: t(f"lists.outcome.{k}") for o, k in OUTCOME_KEY.items()},
-        "statuses": {k: t(f"lists.status.{k}") for k in ("active", "released", "expired")},
+        "statuses": {k: t(f"lists.status.{k}") for k in (ACTIVE, RELEASED, EXPIRED)},
     }
 
 
@@ -103,50 +102,6 @@ def entries(request: Request, cu: ListUser, db: DB, year: int | None = None, lis
     })
 
 
-# (catalogue key of the header, column width)
-XLSX_COLUMNS = (("lists.col.uscc", 22), ("lists.col.reg_no", 17), ("lists.col.name", 36), ("lists.col.county", 10),
-                ("lists.col.kind", 10), ("lists.col.legal_rep", 12), ("lists.col.industry", 8), ("lists.col.tier", 6),
-                ("lists.col.change", 6), ("lists.col.first_year", 12), ("lists.col.address", 36),
-                ("lists.col.reasons", 50))
-
-
-def _entry_values(e, lab: dict) -> tuple:
-    return (e.uscc, e.reg_no, e.name, county_name(e.county_code), lab["kinds"].get(e.list_kind), e.legal_rep_masked,
-            e.industry_code, e.tier, lab["changes"].get(e.change), str(e.first_listed_year), e.address, e.reasons)
-
-
-def _xlsx(rows, title: str, lang: str, columns=XLSX_COLUMNS) -> tuple[bytes, int]:
-    """Rows of values as one sheet in the style of the list workbooks (title row, header, frozen panes), headers
-    in the user's language."""
-    buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
-    title_fmt = wb.add_format({"bold": True, "font_size": 14, "align": "center", "valign": "vcenter"})
-    head_fmt = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "align": "center"})
-    ws = wb.add_worksheet(translate("lists.xlsx.sheet", lang))
-    ws.set_column(0, 0, 8)
-    for i, (_, width) in enumerate(columns, start=1):
-        ws.set_column(i, i, width)
-    ws.write_string(1, 0, translate("lists.col.no", lang), head_fmt)
-    for i, (head, _) in enumerate(columns, start=1):
-        ws.write_string(1, i, translate(head, lang), head_fmt)
-    n = 0
-    for n, values in enumerate(rows, start=1):
-        ws.write_number(n + 1, 0, n)
-        for i, v in enumerate(values, start=1):
-            if v not in (None, ""):
-                ws.write_string(n + 1, i, str(v))
-    ws.merge_range(0, 0, 0, len(columns), title + translate("lists.xlsx.count", lang, n=n), title_fmt)
-    ws.freeze_panes(2, 0)
-    wb.close()
-    return buf.getvalue(), n
-
-
-def _download(data: bytes, stem: str, now) -> Response:
-    name = f"{stem}-{now.astimezone(SHANGHAI):%Y%m%d-%H%M%S}.xlsx"
-    return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
-
-
 @router.post("/export")
 def export(request: Request, cu: ListUser, db: DB, now: Now, year: Annotated[int | None, Form()] = None,
            list_kind: Text = "", tier: Text = "", section: Text = "", address: Text = "", change: Text = "",
@@ -161,11 +116,11 @@ def export(request: Request, cu: ListUser, db: DB, now: Now, year: Annotated[int
     where = (translate("lists.xlsx.join", lang).join(county_name(c) for c in ([f.county] if f.county
                                                                               else cu.scope.county_codes))
              or translate("scope.city", lang))
-    rows = (_entry_values(e, lab) for e in queries.iter_entries(db, cu.scope, version.id, f, EXPORT_LIMIT))
-    data, n = _xlsx(rows, translate("lists.xlsx.title", lang, where=where, year=version.year), lang)
+    rows = (excel.entry_values(e, lab) for e in queries.iter_entries(db, cu.scope, version.id, f, EXPORT_LIMIT))
+    data, n = excel.sheet(rows, translate("lists.xlsx.title", lang, where=where, year=version.year), lang)
     audit.record(db, cu.actor, "lists.export", object_type="list_version", object_id=version.year, at=now,
                  detail={"rows": n, "filter": f.params(), "counties": list(cu.scope.county_codes)})
-    return _download(data, f"lists-{version.year}", now)
+    return excel.download(data, f"lists-{version.year}", now)
 
 
 @router.get("/pool")
@@ -250,11 +205,6 @@ def assign(request: Request, cu: BankHQ, db: DB, now: Now, claim_id: Annotated[l
     return _back("/lists/claims", {"done": n})
 
 
-CLAIM_COLUMNS = (("lists.col.name", 36), ("lists.col.county", 10), ("lists.col.tier", 6),
-                 ("lists.col.claimed_by", 14), ("lists.col.expires_on", 12), ("lists.col.officer", 14),
-                 ("lists.col.last_outcome", 14), ("lists.col.follow_up", 12), ("lists.col.branch", 12))
-
-
 def _claim_rows(db, cu: CurrentUser, now, lang: str) -> list[tuple]:
     """The bank's live claims (a loan officer: its own), each with the latest contact, for Excel."""
     rows, _ = queries.bank_claims(db, cu.scope, now, page=1, per_page=EXPORT_LIMIT)
@@ -273,10 +223,10 @@ def export_claims(request: Request, cu: Contactor, db: DB, now: Now) -> Response
     """The bank's claims (bank HQ) or the officer's queue (loan officer) as Excel; audited."""
     lang = lang_of(request)
     title = translate("lists.claims.xlsx" if cu.role == roles.BANK_HQ else "lists.queue.title", lang)
-    data, n = _xlsx(_claim_rows(db, cu, now, lang), title, lang, CLAIM_COLUMNS)
+    data, n = excel.sheet(_claim_rows(db, cu, now, lang), title, lang, excel.CLAIM_COLUMNS)
     audit.record(db, cu.actor, "lists.export_claims", object_type="bank", object_id=cu.scope.bank_code, at=now,
                  detail={"rows": n})
-    return _download(data, "claims", now)
+    return excel.download(data, "claims", now)
 
 
 @router.post("/release")
