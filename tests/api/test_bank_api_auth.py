@@ -117,3 +117,9 @@ def test_a_bank_user_session_cookie_does_not_authenticate_the_bank_api(app, cloc
     # With a bogus key header the CSRF check is skipped, and the key alone decides.
     r = c.post("/api/v1/needs/1/accept", json={}, headers={"X-Api-Key": "bk_x", "Idempotency-Key": "cookie-try-2"})
     assert r.status_code == 401
+
+
+def test_an_oversized_body_is_refused_before_it_is_read_whole(client, icbc):
+    _, api = icbc
+    r = api.post("/api/v1/claims/assign", json={"claim_ids": list(range(1, 60_000)), "officer_id": 1})
+    assert r.status_code == 413

@@ -11,11 +11,10 @@ from sqlalchemy.orm import Session
 from shoudai.accounts import roles
 from shoudai.accounts.scope import Scope, parse_codes
 from shoudai.audit.actor import Actor
+from shoudai.bankapi import signing
+from shoudai.bankapi.keys import secret_of
+from shoudai.bankapi.models import BankApiKey, BankApiNonce, insert_unless_present
 from shoudai.kit.crypto import CryptoError
-
-from . import signing
-from .keys import secret_of
-from .models import BankApiKey, BankApiNonce, insert_unless_present
 
 # A signature stays valid while its timestamp is within the skew either way, so remember it a little longer.
 NONCE_TTL = timedelta(seconds=2 * signing.MAX_SKEW_SECONDS + 60)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from . import signing
+from shoudai.bankapi import signing
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from .models import BankApiIdempotency, insert_unless_present
+from shoudai.bankapi.models import BankApiIdempotency, insert_unless_present
 
 KEEP = timedelta(hours=24)  # after a day a key may be used again (clients retry within minutes, not days)
 PENDING = 0

@@ -12,10 +12,9 @@ from sqlalchemy.orm import Session
 from shoudai.accounts.scope import parse_codes
 from shoudai.audit.actor import Actor
 from shoudai.audit.service import record
+from shoudai.bankapi.models import BankApiKey
 from shoudai.kit.crypto import decrypt_field, encrypt_field
 from shoudai.reference.loaders import banks
-
-from .models import BankApiKey
 
 KEY_PREFIX = "bk_"
 SECRET_CONTEXT = "bank_api_key.secret"

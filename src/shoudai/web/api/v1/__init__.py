@@ -9,6 +9,10 @@ from fastapi import APIRouter
 
 from shoudai.web.api.v1 import admin_keys, claims, docs, lists, needs, steps
 
+MAX_BODY = 256 * 1024  # the largest write (a bulk assignment of 10,000 ids) is well under this
+
 router = APIRouter()
-for module in (needs, steps, lists, claims, docs, admin_keys):
+for module in (needs, steps, lists, claims):
+    router.include_router(module.router, max_body_size=MAX_BODY)
+for module in (docs, admin_keys):
     router.include_router(module.router)

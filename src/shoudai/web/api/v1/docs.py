@@ -29,16 +29,22 @@ GUIDE = """首贷通银行接口（/api/v1）。所有请求须签名，写操�
 
 **错误**：`{"code": "机器可读错误码", "message": "中文说明"}`。
 
-Python 示例：
+Python 示例（只用标准库）：
 
 ```python
-import json, time, httpx
-from shoudai.bankapi.signing import sign
-body = json.dumps({"conditions": ["提供近6个月银行流水"]}).encode()
-path = "/api/v1/needs/1024/answer"; ts = f"{time.time():.3f}"
-headers = {"X-Api-Key": KEY_ID, "X-Timestamp": ts, "X-Signature": sign(SECRET, "POST", path, ts, body),
-           "Idempotency-Key": "answer-1024-1", "Content-Type": "application/json"}
-httpx.post(BASE + path, content=body, headers=headers)
+import hashlib, hmac, json, time, urllib.request
+def call(method, path, body=None, idempotency_key=None):
+    data = b"" if body is None else json.dumps(body).encode()
+    ts = f"{time.time():.3f}"
+    msg = "\\n".join([method, path, ts, hashlib.sha256(data).hexdigest()]).encode()
+    headers = {"X-Api-Key": KEY_ID, "X-Timestamp": ts, "Content-Type": "application/json",
+               "X-Signature": hmac.new(SECRET.encode(), msg, hashlib.sha256).hexdigest()}
+    if idempotency_key:
+        headers["Idempotency-Key"] = idempotency_key
+    req = urllib.request.Request(BASE + path, data=data or None, headers=headers, method=method)
+    return json.load(urllib.request.urlopen(req))
+call("GET", "/api/v1/needs?limit=50")
+call("POST", "/api/v1/needs/1024/answer", {"conditions": ["提供近6个月银行流水"]}, "answer-1024-1")
 ```
 """
 
