@@ -10,6 +10,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from shoudai.accounts.enterprise import ensure_enterprise_account
 from shoudai.kit.calendar import WorkCalendar
 from shoudai.kit.crypto import encrypt_field
 from shoudai.lending import identity, notify, routing, sla
@@ -19,6 +20,7 @@ from shoudai.lending.common import (
     LendingError,
     NotFound,
     actor_name,
+    audit,
     dumps,
     loads_list,
     now_utc,
@@ -194,6 +196,11 @@ def verify_and_push(session: Session, need: Need, claim: identity.IdentityClaim,
     if not result.ok:
         session.flush()
         return PushResult(result, ())
+    user, created = ensure_enterprise_account(session, uscc=need.uscc, name=need.name, phone=claim.phone,
+                                              actor=actor_name(actor), now=now)
+    if created:
+        audit(session, actor, "account.enterprise_created", object_type="user", object_id=user.id, at=now,
+              detail={"need": need.ref})
     pushed = push(session, need, actor=actor, now=now, cal=cal)
     return PushResult(result, pushed)
 

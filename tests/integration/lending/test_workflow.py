@@ -137,8 +137,9 @@ def test_every_step_is_in_the_audit_trail_with_its_actor(session, kit):
     actions.answer(session, row.id, ["提供纳税证明"], bank_code="HXRCB", actor=officer, now=kit.sh(2026, 3, 3))
     events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
     actions_seen = [e.action for e in events]
-    assert actions_seen[:6] == ["lending.channel_created", "lending.bank_endpoint_set", "lending.bank_endpoint_set",
-                                "lending.submitted", "lending.verification", "lending.pushed"]
+    assert actions_seen[:7] == ["lending.channel_created", "lending.bank_endpoint_set", "lending.bank_endpoint_set",
+                                "lending.submitted", "lending.verification", "account.enterprise_created",
+                                "lending.pushed"]
     assert all("secret" not in e.detail for e in events)
     last = events[-1]
     assert (last.action, last.actor, last.role, last.source) == ("lending.answered", "hx.officer", "loan_officer",

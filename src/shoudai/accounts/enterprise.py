@@ -1,0 +1,39 @@
+"""The enterprise's own account (Q4: "on verification the enterprise account exists").
+
+A business never sets a password: it signs in to its status page with its credit code, the phone on its need and
+a one-time code. The account is what ties that business to the platform (role enterprise, scope = its credit
+code), so it is created the first time the business proves who it is, and never duplicated afterwards.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shoudai.accounts import roles
+from shoudai.accounts.models import User
+from shoudai.accounts.service import _apply_phone
+
+# Not an argon2 hash, so no password ever verifies against it (passwords.verify_password answers False).
+NO_PASSWORD = "!no-password: one-time code sign-in only"
+
+
+def enterprise_username(uscc: str) -> str:
+    return "e-" + uscc.lower()
+
+
+def ensure_enterprise_account(session: Session, *, uscc: str, name: str, phone: str | None, actor: str,
+                              now: datetime) -> tuple[User, bool]:
+    """The business's account, created if missing; returns (user, created). A disabled one stays disabled."""
+    user = session.scalar(select(User).where(User.role == roles.ENTERPRISE, User.enterprise_uscc == uscc).limit(1))
+    if user is not None:
+        return user, False
+    user = User(username=enterprise_username(uscc), display_name=name.strip()[:100] or uscc, role=roles.ENTERPRISE,
+                county_codes="", enterprise_uscc=uscc, password_hash=NO_PASSWORD, password_changed_at=now,
+                disabled=False, created_at=now, created_by=actor, updated_at=now)
+    _apply_phone(user, phone)
+    session.add(user)
+    session.flush()
+    return user, True
