@@ -230,9 +230,6 @@ def _record(request: Request, sub: Submission) -> int:
             channel = get_channel(db, sub.channel)
         except NotFound:
             raise ApiError(422, "invalid", "请检查填写的内容", {"channel": "渠道不存在或已停用"}) from None
-        row = intake.row_for_key(db, sub.key)
-        if row is not None:
-            _same_or_conflict(row, sub, channel.id)
         try:
             res = service.submit_need(db, sub.form, channel=channel, idempotency_key=sub.key, actor=_actor(request),
                                       now=request.app.state.clock(), source_addr=client_ip(request))
@@ -241,7 +238,7 @@ def _record(request: Request, sub: Submission) -> int:
         except LendingError as exc:
             raise _lending(exc) from None
         else:
-            if not res.created and row is None:  # the same key raced us and won: compare with the winner's body
+            if not res.created:  # a retry (or a lost race for the key): only the same body may reuse the key
                 _same_or_conflict(intake.row_for_key(db, sub.key), sub, channel.id)
             need_id = res.need.id
     if refused:
