@@ -67,8 +67,8 @@ def test_decline_needs_a_known_reason_code(app, client, clock):
     assert icbc.post(f"/api/v1/needs/{tid}/decline", json={"reason": "because"}).status_code == 422
     r = icbc.post(f"/api/v1/needs/{tid}/decline", json={"reason": "no_cash_flow", "note": "流水不足"})
     assert r.json()["stage"] == "declined" and r.json()["decline_reason"] == "no_cash_flow"
-    r = icbc.post(f"/api/v1/needs/{tid}/decide", json={"approved": False})
-    assert r.status_code in (409, 422)  # already closed
+    r = icbc.post(f"/api/v1/needs/{tid}/decide", json={"approved": False, "reason": "other"})
+    assert (r.status_code, r.json()["code"]) == (409, "bad_transition")  # already closed
 
 
 def test_another_banks_need_is_404_to_read_and_to_act(app, client, clock):

@@ -43,9 +43,12 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         at, ident = raw.split("|", 1)
-        return _utc(datetime.fromisoformat(at)), int(ident)
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        position = _utc(datetime.fromisoformat(at)), int(ident)
+    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError) as exc:
         raise BadCursor("cursor 无效") from exc
+    if not 0 <= position[1] < 2**63:  # a forged id beyond BIGINT would fail in the database, not here
+        raise BadCursor("cursor 无效")
+    return position
 
 
 def pull(session: Session, bank_code: str, *, now: datetime, stages: tuple[str, ...] = (),
