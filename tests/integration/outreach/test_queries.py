@@ -6,6 +6,7 @@ import pytest
 
 from shoudai.outreach import claims, queries
 from shoudai.outreach.queries import EntryFilter, Total
+from shoudai.registry.models import ListEntry
 
 from .conftest import NOW, actor_of
 
@@ -74,7 +75,7 @@ def test_past_the_end_and_no_match(session, version, people):
     rows, total = queries.list_entries(session, scope, version.id, EntryFilter(address="不存在的路"))
     assert rows == [] and total == 0 and total.exact
     # LIKE's wildcards in the typed text are literal characters, not "anything".
-    for text in ("%", "_", "/"):
+    for text in ("%", "_", "/", "\\", "胜利路%"):
         assert queries.list_entries(session, scope, version.id, EntryFilter(address=text)) == ([], 0)
     rows, _ = queries.list_entries(session, scope, version.id, EntryFilter(address="样本便利店1"))
     assert keys_of(rows) == [COUNTY_KEYS[i] for i in (1, 11, 13, 15, 17, 19)]  # the name matches too
@@ -100,3 +101,34 @@ def test_bank_claims_count_through_the_joins(session, version, people, cap15):
     rows, total = queries.bank_claims(session, icbc.scope, NOW, per_page=5)
     assert len(rows) == 5 and total.exact and total == 12
     assert queries.bank_claims(session, people["ccb"].scope, NOW, per_page=5) == ([], 0)
+
+
+def test_several_counties_merge_into_one_key_order(session, version, people):
+    from shoudai.accounts import roles
+
+    from .conftest import make_user
+
+    both = make_user(session, "county2", roles.COUNTY_OFFICER, counties="410703,410702").scope
+    assert set(queries.split_counties(both, EntryFilter())) == {"410702", "410703"}
+    assert queries.split_counties(both, EntryFilter(county="410702")) == ()  # one county picked: one index range
+    # A 410703 business whose key sorts among 410702's: the merged order must interleave the counties.
+    session.add(ListEntry(version_id=version.id, entity_key="S410702000004X", list_kind="sme", name="卫滨插队商贸有限公司",
+                          entity_kind="enterprise", county_code="410703", tier="B", change="new",
+                          first_listed_year=2026, reasons="-"))
+    session.flush()
+    f = EntryFilter(tier="B")  # i % 3 == 1: 7 per county, and the one above
+    expected = sorted(e.entity_key for e in queries.list_entries(session, people["admin"].scope, version.id, f,
+                                                                 per_page=100)[0])
+    assert len(expected) == 15 and expected.index("S410702000004X") == 2
+    seen = []
+    for page in (1, 2, 3):
+        rows, total = queries.list_entries(session, both, version.id, f, page=page, per_page=5)
+        seen += keys_of(rows)
+        assert total == 15 and total.exact
+    assert seen == expected
+    # A bank serving both counties: the pool merges the same way, without the claimed keys.
+    bank = make_user(session, "bank2", roles.BANK_HQ, counties="410703,410702", bank="BOC")
+    icbc = people["icbc"]
+    claims.claim_bulk(session, icbc.scope, version, f, actor=actor_of(icbc), now=NOW, limit=3)
+    rows, total = queries.pool(session, bank.scope, version.id, f, NOW, per_page=20)
+    assert keys_of(rows) == expected[3:] and total == 12
