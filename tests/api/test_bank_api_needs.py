@@ -187,3 +187,16 @@ def test_the_bank_answers_a_business_claim_that_conditions_are_met(app, client, 
     kinds = [e["kind"] for e in icbc.get(f"/api/v1/needs/{tid}").json()["events"]]
     assert kinds == ["pushed", "answered", "conditions_claimed", "claim_rejected", "conditions_claimed",
                      "conditions_met"]
+
+
+def test_an_unencodable_string_is_a_422_that_does_not_echo_it(app, client, clock):
+    from shoudai.bankapi import signing
+
+    tid = push_need(app, clock)["ICBC"]
+    icbc = bank_client(app, client, clock, "ICBC")
+    path, body = f"/api/v1/needs/{tid}/decline", b'{"reason": "other", "note": "\\ud800 lone surrogate"}'
+    h = signing.signed_headers(icbc.key_id, icbc.secret, "POST", path, body, now=clock())
+    r = client.post(path, content=body, headers={**h, "Idempotency-Key": "surrogate-1", "Content-Type":
+                                                 "application/json"})
+    assert r.status_code == 422 and r.json()["code"] == "invalid_request"
+    assert r.json()["errors"][0]["loc"] == ["body", "note"] and "input" not in r.json()["errors"][0]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -46,6 +45,17 @@ def error_response(status: int, code: str, message: str, errors: list | None = N
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+def _safe(text: object) -> str:
+    # A lone surrogate (sent as a JSON escape) cannot be encoded as UTF-8: echoing it would fail the answer itself.
+    return str(text).encode("utf-8", "replace").decode("utf-8")
+
+
+def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    """Where and why, without echoing the input (it may be large, personal, or not encodable)."""
+    return [{"type": e.get("type", ""), "loc": [_safe(p) for p in e.get("loc", ())], "msg": _safe(e.get("msg", ""))}
+            for e in exc.errors()]
+
+
 IDEMPOTENCY_STATUS = {"idempotency_key_missing": 400, "idempotency_key_invalid": 400}
 
 
@@ -67,7 +77,7 @@ def to_response(exc: Exception) -> JSONResponse | None:
     if isinstance(exc, BadCursor):
         return error_response(400, "bad_cursor", str(exc))
     if isinstance(exc, RequestValidationError):
-        return error_response(422, "invalid_request", "请求参数不合法", jsonable_encoder(exc.errors()))
+        return error_response(422, "invalid_request", "请求参数不合法", validation_errors(exc))
     if isinstance(exc, HTTPException):
         if exc.status_code == 403 and exc.detail == "csrf":
             # The app's CSRF check stops a write without X-Api-Key before it reaches us: it is simply unsigned.
