@@ -55,6 +55,11 @@ def labels(lang: str) -> dict[str, dict[str, str]]:
     }
 
 
+def _pages(total: int) -> queries.Total:
+    """How many pages; when the count was capped ("10000+"), so is the page count ("200+")."""
+    return queries.Total(max(1, math.ceil(total / PER_PAGE)), exact=getattr(total, "exact", True))
+
+
 def _filter(list_kind: str, tier: str, section: str, address: str, change: str, county: str) -> EntryFilter:
     return EntryFilter(list_kind, tier, section, address, change, county).clean()
 
@@ -98,7 +103,7 @@ def entries(request: Request, cu: ListUser, db: DB, year: int | None = None, lis
     rows, total = queries.list_entries(db, cu.scope, version.id, f, page=page, per_page=PER_PAGE) if version else ([], 0)
     return render(request, "lists/entries.html", {
         **_common(request, db, version, f, cu), "rows": rows, "total": total, "page": max(1, page),
-        "pages": max(1, math.ceil(total / PER_PAGE)), "params": {**f.params(), "year": version.year if version else ""},
+        "pages": _pages(total), "params": {**f.params(), "year": version.year if version else ""},
     })
 
 
@@ -135,7 +140,7 @@ def pool(request: Request, cu: BankPageViewer, db: DB, now: Now, year: int | Non
     rows, total = queries.pool(db, cu.scope, version.id, f, now, page=page, per_page=PER_PAGE) if version else ([], 0)
     return render(request, "lists/pool.html", {
         **_common(request, db, version, f, cu), "rows": rows, "total": total, "page": max(1, page),
-        "pages": max(1, math.ceil(total / PER_PAGE)), "params": {**f.params(), "year": version.year if version else ""},
+        "pages": _pages(total), "params": {**f.params(), "year": version.year if version else ""},
         "claimed": claimed, "lost": lost, "bulk_max": claims.BULK_MAX, "days": claims.claim_days(),
     })
 
@@ -179,7 +184,7 @@ def claim_list(request: Request, cu: BankPageViewer, db: DB, now: Now, assigned:
         return RedirectResponse("/lists", status_code=303)
     rows, total = queries.bank_claims(db, cu.scope, now, assigned=assigned, page=page, per_page=PER_PAGE)
     return render(request, "lists/claims.html", {
-        "rows": rows, "total": total, "page": max(1, page), "pages": max(1, math.ceil(total / PER_PAGE)),
+        "rows": rows, "total": total, "page": max(1, page), "pages": _pages(total),
         "params": {"assigned": assigned}, "assigned": assigned, "officers": queries.bank_officers(db, cu.scope),
         "progress": queries.progress(db, cu.scope, now), "outcomes": OUTCOMES, "done": done, "pooled": pooled,
         "branch": branch, "branches": branch_pool.bank_branches(db, cu.scope),
@@ -246,7 +251,7 @@ def work_queue(request: Request, cu: QueueViewer, db: DB, now: Now, page: int = 
         return RedirectResponse("/lists", status_code=303)
     rows, total = queries.queue(db, cu.scope, now, page=page, per_page=PER_PAGE)
     return render(request, "lists/queue.html", {
-        "rows": rows, "total": total, "page": max(1, page), "pages": max(1, math.ceil(total / PER_PAGE)),
+        "rows": rows, "total": total, "page": max(1, page), "pages": _pages(total),
         "params": {}, "progress": queries.progress(db, cu.scope, now), "outcomes": OUTCOMES,
         "today": now.astimezone(SHANGHAI).date(), "in_branch_pool": sum(branch_pool.pool_sizes(db, cu.scope, now).values()),
         **labels(lang_of(request)),
