@@ -22,6 +22,8 @@ from shoudai.bankapi.idempotency import IdempotencyRefused
 from shoudai.lending.common import LendingError, NotFound
 from shoudai.outreach.claims import NotInScope, OutreachError
 
+DB_STATE = "bank_api_db"  # request.state attribute holding the request's unit of work (set by security.bank_db)
+
 
 class ApiError(Exception):
     """A refusal decided at the edge (e.g. a claim lost to another bank)."""
@@ -99,7 +101,7 @@ class BankApiRoute(APIRoute):
                 response = to_response(exc)
                 if response is None:
                     raise
-                db = getattr(request.state, "bank_api_db", None)
+                db = getattr(request.state, DB_STATE, None)
                 if db is not None:
                     db.rollback()
                 return response

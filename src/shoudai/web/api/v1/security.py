@@ -16,6 +16,7 @@ from shoudai.bankapi import auth, idempotency
 from shoudai.bankapi.auth import BankPrincipal
 from shoudai.bankapi.models import BankApiIdempotency
 from shoudai.db import session_scope
+from shoudai.web.api.v1.errors import DB_STATE
 from shoudai.web.deps import DB, Now, client_ip
 
 SIGNING_HELP = ("签名 = HMAC-SHA256(密钥, METHOD + \"\\n\" + PATH[?QUERY] + \"\\n\" + X-Timestamp + \"\\n\" + "
@@ -53,7 +54,6 @@ def bank_principal(request: Request, now: Now, body: Annotated[bytes, Depends(ra
 
 
 Bank = Annotated[BankPrincipal, Depends(bank_principal)]
-DB_STATE = "bank_api_db"
 
 
 def bank_db(request: Request, db: DB) -> Session:
