@@ -1,13 +1,17 @@
 """Issue 4 item 12: need submission at a fixed rate against PostgreSQL (target: p99 ≤ 100 ms at ≥ 200/s for 60 s,
 zero errors). Run on demand:
 
-    .venv/bin/python bench/need_submit_bench.py                       # 200/s for 60 s, 2 uvicorn workers
-    .venv/bin/python bench/need_submit_bench.py --rate 200 --duration 10 --workers 1
+    .venv/bin/python bench/need_submit_bench.py                       # 200/s for 60 s, 1 uvicorn worker
+    .venv/bin/python bench/need_submit_bench.py --rate 12 --duration 10 --workers 2
 
 One "submission" is the final POST /api/v1/public/needs: the need form plus the one-time code, which records the need
 (idempotent by key), verifies the code and cross-checks the registry, and pushes to the banks (tracks, clocks,
 webhooks and the SMS through the outbox) — answered only after its commit. The one-time codes are prepared before
 the run in bulk (bench.needload.prepare_bulk), so SMS sending is not measured.
+
+Workers: 1 by default. On this 2-core machine the app, PostgreSQL and the generator share the same cores (with other
+jobs); one submission costs ≈ 25–30 ms of app CPU against ≈ 3–7 ms in PostgreSQL, and a second uvicorn process only
+added CPU contention: at 12/s, p50 was 88 ms with one worker against 390–630 ms with two (10 s runs, load ≈ 5).
 
 Set-up: a throwaway PostgreSQL with fsync, synchronous_commit and full_page_writes ON (honest commits, unlike
 scripts/pg.sh); one list version holding `--entities` synthetic businesses from shoudai.synth (the registry look-up
@@ -157,7 +161,7 @@ def main() -> int:
     ap.add_argument("--rate", type=float, default=200.0, help="submissions started per second")
     ap.add_argument("--duration", type=int, default=60, help="measured seconds")
     ap.add_argument("--warmup", type=int, default=5, help="seconds at the same rate before the measurement")
-    ap.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (see the docstring)")
     ap.add_argument("--max-inflight", type=int, default=64)
     ap.add_argument("--entities", type=int, default=0, help="synthetic city size (default: enough for the run)")
     ap.add_argument("--seed", type=int, default=11)
