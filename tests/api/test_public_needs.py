@@ -229,3 +229,27 @@ def test_simultaneous_retries_of_one_key_make_one_need(setup):
     assert sorted(r.status_code for r in answers) == [200, 200, 200, 201]
     assert len({r.json()["ref"] for r in answers}) == 1
     assert count(app, Need) == 1 and count(app, NeedBank) == 2
+
+
+def test_hostile_values_are_field_errors_not_server_errors(setup, client):
+    raw = json.dumps(body(name="辉县\x00商行", purpose="周转" * 300, otp_challenge_id=10**30, otp_code="1",
+                          term_months="@", amount_wan=["50"])).replace('"@"', "1e400")  # JSON allows it: inf
+    r = client.post("/api/v1/public/needs", content=raw.encode(),
+                    headers={"Idempotency-Key": "hostile-0001", "content-type": "application/json"})
+    assert r.status_code == 422
+    errors = r.json()["errors"]
+    assert errors["name"] == "企业名称含有无效字符或过长" and errors["purpose"] == "资金用途含有无效字符或过长"
+    assert errors["otp_challenge_id"] == "验证码编号须为正整数" and errors["amount_wan"] == "金额须为文本"
+    assert errors["term_months"] == "期限须为 1–360 个月"
+    assert client.post("/api/v1/public/needs", json=[1, 2], headers={"Idempotency-Key": "k" * 10}).status_code == 400
+    assert count(setup, Need) == 0
+
+
+def test_openapi_describes_the_bodies_and_the_key_header(client):
+    paths = client.get("/api/openapi.json").json()["paths"]
+    need = paths["/api/v1/public/needs"]["post"]
+    schema = need["requestBody"]["content"]["application/json"]["schema"]
+    assert {"uscc", "otp_challenge_id", "otp_code", "consent"} <= set(schema["required"])
+    assert [p["name"] for p in need["parameters"]] == ["Idempotency-Key"]
+    assert "/api/v1/public/otp" in paths
+    assert not any("status" in p for p in paths if p.startswith("/api/v1/public/"))  # no unauthenticated status read

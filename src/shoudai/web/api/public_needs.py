@@ -29,7 +29,7 @@ from shoudai.db import session_scope
 from shoudai.lending import identity, intake, service
 from shoudai.lending.channels import get_channel
 from shoudai.lending.common import LendingError, NotFound, utc
-from shoudai.lending.forms import FormError, NeedForm, clean, normalise_uscc
+from shoudai.lending.forms import GUARANTEES, KINDS, FormError, NeedForm, clean, normalise_uscc
 from shoudai.lending.models import Need
 from shoudai.web.deps import client_ip
 
@@ -100,7 +100,11 @@ def _text(body: dict, field: str, label: str, errors: dict[str, str], *, require
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         errors[field] = f"{label}须为文本"
         return ""
-    return str(value)
+    value = str(value)
+    if len(value) > 500 or any(ord(ch) < 32 for ch in value):  # the database refuses NUL; nothing here needs controls
+        errors[field] = f"{label}含有无效字符或过长"
+        return ""
+    return value
 
 
 def _flag(body: dict, field: str, label: str, errors: dict[str, str]) -> bool:
@@ -113,7 +117,33 @@ def _flag(body: dict, field: str, label: str, errors: dict[str, str]) -> bool:
 
 # --- POST /otp ---
 
-@router.post("/otp", status_code=201, summary="发送短信验证码")
+OTP_BODY = {"type": "object", "required": ["phone", "uscc"], "properties": {
+    "phone": {"type": "string", "example": "13800138000"}, "uscc": {"type": "string", "example": "92410782MA0000001J"}}}
+NEED_BODY = {"type": "object", "required": ["uscc", "name", "amount_wan", "term_months", "purpose", "guarantee",
+                                            "contact_name", "contact_phone", "consent", "channel", "otp_challenge_id",
+                                            "otp_code"],
+             "properties": {
+                 "uscc": {"type": "string"}, "name": {"type": "string"},
+                 "amount_wan": {"type": "string", "description": "万元，最多两位小数", "example": "50"},
+                 "term_months": {"type": "integer", "minimum": 1, "maximum": 360},
+                 "purpose": {"type": "string"}, "guarantee": {"type": "string", "enum": sorted(GUARANTEES)},
+                 "banks": {"type": "array", "items": {"type": "string"}, "maxItems": 3},
+                 "recommend_for_me": {"type": "boolean"}, "consent": {"type": "boolean"},
+                 "kind": {"type": "string", "enum": sorted(KINDS)}, "contact_name": {"type": "string"},
+                 "contact_phone": {"type": "string"}, "channel": {"type": "string"},
+                 "legal_rep": {"type": "string", "description": "法定代表人/经营者姓名（与登记信息核对）"},
+                 "otp_challenge_id": {"type": "integer"}, "otp_code": {"type": "string"}}}
+
+
+def _body_doc(schema: dict, *, key: bool = False) -> dict:
+    doc: dict[str, Any] = {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+    if key:
+        doc["parameters"] = [{"name": IDEMPOTENCY_HEADER, "in": "header", "required": True,
+                              "schema": {"type": "string", "minLength": 8, "maxLength": 100}}]
+    return doc
+
+
+@router.post("/otp", status_code=201, summary="发送短信验证码", openapi_extra=_body_doc(OTP_BODY))
 async def send_otp(request: Request) -> JSONResponse:
     """Send a one-time code to `phone` for the credit code `uscc`; limited per phone, address and code."""
     try:
@@ -173,11 +203,11 @@ def _parse(body: dict, key: str | None) -> Submission:
         errors["banks"] = "银行须为银行代码的列表"
         banks = []
     otp_raw = body.get("otp_challenge_id")
-    otp_id = otp_raw if isinstance(otp_raw, int) and not isinstance(otp_raw, bool) else None
+    otp_id = otp_raw if isinstance(otp_raw, int) and not isinstance(otp_raw, bool) and 0 < otp_raw < 2**63 else None
     if otp_raw is None:
         errors["otp_challenge_id"] = "请先获取短信验证码"
     elif otp_id is None:
-        errors["otp_challenge_id"] = "验证码编号须为整数"
+        errors["otp_challenge_id"] = "验证码编号须为正整数"
     form = NeedForm(
         uscc=_text(body, "uscc", "统一社会信用代码", errors, required=False),
         name=_text(body, "name", "企业名称", errors, required=False),
@@ -206,7 +236,8 @@ def _parse(body: dict, key: str | None) -> Submission:
     return Submission(form, channel, key, legal_rep, otp_id, code)
 
 
-@router.post("/needs", status_code=201, summary="提交融资需求（验证码核验后推送至银行）")
+@router.post("/needs", status_code=201, summary="提交融资需求（验证码核验后推送至银行）",
+             openapi_extra=_body_doc(NEED_BODY, key=True))
 async def submit_need(request: Request) -> JSONResponse:
     """Record, verify and push a need. 201 once committed and pushed; 200 when this key's need was already pushed."""
     try:
