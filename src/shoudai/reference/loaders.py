@@ -18,6 +18,7 @@ class City:
     code: str
     name: str
     province: str
+    name_en: str = ""  # optional column: the name on English pages
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,9 @@ def _rows(name: str) -> list[dict[str, str]]:
 def city() -> City:
     """The city these reference files describe; SHOUDAI_CITY_NAME overrides its display name."""
     (row,) = _rows("city.csv")
-    return City(row["code"], get_settings().city_name or row["name"], row["province"])
+    settings = get_settings()
+    return City(row["code"], settings.city_name or row["name"], row["province"],
+                settings.city_name_en or (row.get("name_en") or "").strip())
 
 
 @lru_cache

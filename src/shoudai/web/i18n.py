@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from shoudai.config import get_settings
 from shoudai.reference.loaders import city
 
 LANGS = ("zh", "en")
@@ -177,10 +176,10 @@ def pick_lang(cookie_value: str | None) -> str:
 
 
 def city_name(lang: str = DEFAULT_LANG) -> str:
-    """The city's display name: SHOUDAI_CITY_NAME_EN on English pages, else SHOUDAI_CITY_NAME or city.csv's name."""
-    english = get_settings().city_name_en if lang == "en" else ""
+    """The city's display name; on English pages SHOUDAI_CITY_NAME_EN or city.csv's name_en, when either is set."""
     try:
-        return english or city().name
+        here = city()
+        return (here.name_en if lang == "en" else "") or here.name
     except (OSError, KeyError, ValueError):  # reference data missing or broken: a title without the city, not a 500
         return ""
 
