@@ -123,3 +123,16 @@ def test_an_oversized_body_is_refused_before_it_is_read_whole(client, icbc):
     _, api = icbc
     r = api.post("/api/v1/claims/assign", json={"claim_ids": list(range(1, 60_000)), "officer_id": 1})
     assert r.status_code == 413
+
+
+def test_a_key_over_its_rate_gets_429_with_retry_after(client, icbc, clock, monkeypatch):
+    from shoudai.bankapi import auth
+    from shoudai.lending.ratelimit import Limit
+
+    monkeypatch.setattr(auth, "RATE", Limit(3, timedelta(minutes=1)))
+    _, api = icbc
+    assert [api.get("/api/v1/needs").status_code for _ in range(3)] == [200, 200, 200]
+    r = api.get("/api/v1/needs")
+    assert (r.status_code, r.json()["code"]) == (429, "rate_limited") and int(r.headers["Retry-After"]) >= 1
+    clock.advance(minutes=1)
+    assert api.get("/api/v1/needs").status_code == 200  # a new window

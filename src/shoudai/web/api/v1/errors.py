@@ -16,7 +16,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
-from shoudai.bankapi.auth import AuthFailed
+from shoudai.bankapi.auth import AuthFailed, RateLimited
 from shoudai.bankapi.feed import BadCursor
 from shoudai.bankapi.idempotency import IdempotencyRefused
 from shoudai.lending.common import LendingError, NotFound
@@ -41,9 +41,11 @@ class ErrorOut(BaseModel):
     errors: list[dict[str, Any]] | None = Field(default=None, description="参数校验错误明细（仅 422）")
 
 
-def error_response(status: int, code: str, message: str, errors: list | None = None) -> JSONResponse:
+def error_response(status: int, code: str, message: str, errors: list | None = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
     body = ErrorOut(code=code, message=message, errors=errors).model_dump(exclude_none=True)
-    headers = {"WWW-Authenticate": 'HMAC-SHA256 realm="shoudai-bank-api"'} if status == 401 else None
+    if status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": 'HMAC-SHA256 realm="shoudai-bank-api"'}
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -67,6 +69,8 @@ def to_response(exc: Exception) -> JSONResponse | None:
         return error_response(exc.status, exc.code, str(exc))
     if isinstance(exc, AuthFailed):
         return error_response(401, exc.code, str(exc))
+    if isinstance(exc, RateLimited):
+        return error_response(429, "rate_limited", str(exc), headers={"Retry-After": str(exc.retry_after)})
     if isinstance(exc, IdempotencyRefused):
         return error_response(IDEMPOTENCY_STATUS.get(exc.code, 409), exc.code, str(exc))
     if isinstance(exc, NotFound | NotInScope):
@@ -112,6 +116,7 @@ class BankApiRoute(APIRoute):
 # OpenAPI: the error answers every operation may give.
 COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "未认证：缺少签名头、密钥无效或已吊销、时间戳过期、签名错误或重放"},
+    429: {"model": ErrorOut, "description": "该密钥请求过于频繁（每分钟 1200 次），按 Retry-After 秒后重试"},
     422: {"model": ErrorOut, "description": "参数不合法或业务规则不允许"},
 }
 READ_ERRORS = {**COMMON_ERRORS, 400: {"model": ErrorOut, "description": "参数不合法（如 cursor 无效）"},

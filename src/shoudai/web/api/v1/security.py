@@ -48,9 +48,13 @@ def bank_principal(request: Request, now: Now, body: Annotated[bytes, Depends(ra
     """The calling bank, authenticated by key and signature in a transaction of its own (committed at once, so
     the signature stays used whatever happens to the request)."""
     with session_scope(request.app.state.engine) as s:
-        return auth.authenticate(s, key_id=key_id, timestamp=timestamp, signature=signature,
-                                 method=request.method, path_and_query=target_of(request), body=body, now=now,
-                                 source=client_ip(request))
+        principal = auth.authenticate(s, key_id=key_id, timestamp=timestamp, signature=signature,
+                                      method=request.method, path_and_query=target_of(request), body=body, now=now,
+                                      source=client_ip(request))
+        wait = auth.within_rate(s, principal, now)
+    if wait:
+        raise auth.RateLimited(wait)
+    return principal
 
 
 Bank = Annotated[BankPrincipal, Depends(bank_principal)]
