@@ -97,6 +97,10 @@ def build(
         except ImportError as exc:  # --engine spark without pyspark installed
             console.print(f"[red]引擎 {engine} 不可用：{exc}（请安装 shoudai[spark]）[/red]")
             raise typer.Exit(EXIT_REJECTED) from None
+    from shoudai.db import get_engine
+    from shoudai.registry.store import refresh_statistics
+
+    refresh_statistics(get_engine())
     built = time.perf_counter()
     console.print(_summary_table(year))
     entries, removals = lists.version_files(year)

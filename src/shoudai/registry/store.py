@@ -120,3 +120,18 @@ def dump_parquet(session: Session, model, version_id: int, columns: Sequence[str
             writer.write_table(pa.table([pa.array(list(col), f.type) for col, f in zip(cols, schema, strict=True)],
                                         schema=schema))
     return path
+
+
+def refresh_statistics(engine, tables: Sequence[str] = ("list_entry", "list_removal")) -> None:
+    """After a version is committed, on PostgreSQL: VACUUM (ANALYZE) the list tables.
+
+    Until (auto)vacuum has run, the pages' index-only scans must visit the table for every fresh row (the visibility
+    map is empty): measured 544 ms against ~50 ms for the same county page at 3M entries. SQLite needs nothing.
+    """
+    if engine.dialect.name != "postgresql":
+        return
+    from sqlalchemy import text
+
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for table in tables:
+            conn.execute(text(f"VACUUM (ANALYZE) {table}"))
