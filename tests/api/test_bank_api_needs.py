@@ -200,3 +200,23 @@ def test_an_unencodable_string_is_a_422_that_does_not_echo_it(app, client, clock
                                                  "application/json"})
     assert r.status_code == 422 and r.json()["code"] == "invalid_request"
     assert r.json()["errors"][0]["loc"] == ["body", "note"] and "input" not in r.json()["errors"][0]
+
+
+def test_the_full_contact_needs_a_purpose_is_audited_and_ends_with_the_consent(app, client, clock):
+    from shoudai.lending import actions
+    from shoudai.lending.models import Need
+
+    tid = push_need(app, clock)["ICBC"]
+    icbc = bank_client(app, client, clock, "ICBC")
+    r = icbc.post(f"/api/v1/needs/{tid}/contact", json={"purpose": "电话联系企业核实经营情况"})
+    assert r.status_code == 200 and r.json() == {"contact_name": "王小明", "contact_phone": "13800138000"}
+    assert icbc.post(f"/api/v1/needs/{tid}/contact", json={"purpose": "看"}).status_code == 422
+    other = bank_client(app, client, clock, "PSBC")
+    assert other.post(f"/api/v1/needs/{tid}/contact", json={"purpose": "电话联系企业"}).status_code == 404
+    with session_scope(app.state.engine) as s:
+        reveals = s.scalars(select(AuditEvent).where(AuditEvent.action == "pii.reveal")).all()
+        assert [(e.actor, e.object_id) for e in reveals] == [(f"api:ICBC:{icbc.key_id}", str(tid))]
+        need = s.get(Need, s.get(NeedBank, tid).need_id)
+        actions.withdraw_consent(s, need, actor="biz", now=clock())
+    r = icbc.post(f"/api/v1/needs/{tid}/contact", json={"purpose": "电话联系企业核实经营情况"})
+    assert (r.status_code, r.json()["code"]) == (409, "consent_withdrawn")

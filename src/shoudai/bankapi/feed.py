@@ -10,10 +10,12 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from shoudai.audit import pii
+from shoudai.audit.actor import Actor
 from shoudai.kit.crypto import CryptoError, decrypt_field
 from shoudai.kit.masking import mask_name, mask_phone
 from shoudai.lending import actions, notify, sla
-from shoudai.lending.common import loads_list
+from shoudai.lending.common import LendingError, loads_list
 from shoudai.lending.models import Need, NeedBank, NeedEvent
 from shoudai.lending.service import NAME_CONTEXT, PHONE_CONTEXT, shares_with
 from shoudai.lending.tracks import to_track
@@ -105,6 +107,19 @@ def track_detail(session: Session, track_id: int, bank_code: str) -> dict[str, A
     out["events"] = [{"kind": e.kind, "at": _utc(e.at)} for e in session.scalars(
         select(NeedEvent).where(NeedEvent.need_bank_id == row.id).order_by(NeedEvent.at, NeedEvent.id))]
     return out
+
+
+def reveal_contact(session: Session, track_id: int, bank_code: str, *, purpose: str, actor: Actor,
+                   now: datetime) -> tuple[str | None, str | None]:
+    """The contact in full, as the workbench's reveal: a stated purpose, audited, only while the consent stands.
+    Raises NotFound (another bank's), LendingError (consent withdrawn) or pii.RevealRefused (no purpose)."""
+    row = actions.get_track(session, track_id, bank_code=bank_code)
+    need = session.get(Need, row.need_id)
+    if not shares_with(need, bank_code):
+        raise LendingError("consent_withdrawn", "企业已撤回授权，不能查看联系方式")
+    pii.reveal(session, actor, kind="contact", value=None, purpose=purpose, object_type="need_bank",
+               object_id=row.id, at=now)
+    return _plain(need.contact_name_enc, NAME_CONTEXT), _plain(need.contact_phone_enc, PHONE_CONTEXT)
 
 
 def _plain(token: str, context: str) -> str | None:

@@ -21,6 +21,7 @@ GUIDE = """首贷通银行接口（/api/v1）。所有请求须签名，写操�
 
 **幂等**：POST 必须带 `Idempotency-Key`（8–100 个字符）。同一值、同一请求重发，得到首次的答复（响应头
 `Idempotent-Replayed: true`）；同一值用于不同请求返回 409。答复保存 24 小时。
+唯一例外是 `POST /api/v1/needs/{track_id}/contact`（查看完整联系方式）：它只写审计记录，其答复含个人信息，不予保存。
 
 **拉取**：`GET /api/v1/needs` 按变更先后返回，保留 `next_cursor` 以后再拉取即得新变更；为保证不漏，最近 5 秒内的变更
 稍后才出现在拉取结果中（webhook 实时推送）。

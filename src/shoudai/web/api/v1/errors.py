@@ -77,7 +77,8 @@ def to_response(exc: Exception) -> JSONResponse | None:
         # Another bank's need or claim is answered exactly like a missing one (BOLA).
         return error_response(404, "not_found", "对象不存在")
     if isinstance(exc, LendingError):
-        return error_response(409 if exc.code == "bad_transition" else 422, exc.code, str(exc))
+        conflict = exc.code in ("bad_transition", "consent_withdrawn")
+        return error_response(409 if conflict else 422, exc.code, str(exc))
     if isinstance(exc, OutreachError):
         return error_response(422, "refused", str(exc))
     if isinstance(exc, BadCursor):

@@ -1,4 +1,4 @@
-"""Reading the needs pushed to the bank: the pull feed (cursor) and one need in full."""
+"""Reading the needs pushed to the bank: the pull feed (cursor), one need (masked), the full contact (audited)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from shoudai.audit.pii import RevealRefused
 from shoudai.bankapi import feed
 from shoudai.web.api.v1.errors import READ_ERRORS, ApiError, BankApiRoute
-from shoudai.web.api.v1.schemas import Stage, TrackDetailOut, TrackOut, TrackPage
+from shoudai.web.api.v1.schemas import ContactOut, RevealIn, Stage, TrackDetailOut, TrackOut, TrackPage
 from shoudai.web.api.v1.security import Bank, BankDB
 from shoudai.web.deps import Now
 
@@ -39,3 +40,16 @@ def list_needs(bank: Bank, db: BankDB, now: Now,
 def get_need(track_id: TrackId, bank: Bank, db: BankDB) -> TrackDetailOut:
     """Another bank's need answers 404, exactly like a missing one."""
     return TrackDetailOut(**feed.track_detail(db, track_id, bank.bank_code))
+
+
+@router.post("/needs/{track_id}/contact", response_model=ContactOut,
+             responses={409: {"description": "企业已撤回授权"}}, summary="查看完整联系方式（须说明用途，记入审计）")
+def reveal_contact(track_id: TrackId, payload: RevealIn, bank: Bank, db: BankDB, now: Now) -> ContactOut:
+    """As the workbench's reveal. Changes nothing but the audit trail, so no Idempotency-Key: its answer holds
+    personal data, which must not be kept in the store of idempotent answers."""
+    try:
+        name, phone = feed.reveal_contact(db, track_id, bank.bank_code, purpose=payload.purpose, actor=bank.actor,
+                                          now=now)
+    except RevealRefused as exc:
+        raise ApiError(422, "purpose_required", str(exc)) from exc
+    return ContactOut(contact_name=name, contact_phone=phone)

@@ -112,6 +112,18 @@ class DisburseIn(BaseModel):
         examples=["HX-2026-0001"])
 
 
+class RevealIn(BaseModel):
+    purpose: Annotated[str, StringConstraints(min_length=4, max_length=200, pattern=NO_CONTROL)] = Field(
+        description="查看用途（至少 4 个字，记入审计）", examples=["电话联系企业核实经营情况"])
+
+
+class ContactOut(BaseModel):
+    """The contact in full (the view is audited with its purpose)."""
+
+    contact_name: str | None = Field(examples=["王小明"])
+    contact_phone: str | None = Field(examples=["13800138000"])
+
+
 class EmptyIn(BaseModel):
     """No fields: send {} (or no body)."""
 
