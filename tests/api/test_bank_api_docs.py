@@ -29,7 +29,8 @@ def test_the_bank_openapi_holds_the_bank_operations_with_security_and_examples(c
     assert set(spec["components"]["securitySchemes"]) == {"ApiKey", "Timestamp", "Signature"}
     answer = paths["/api/v1/needs/{track_id}/answer"]["post"]
     assert {p["name"] for p in answer["parameters"]} >= {"track_id", "Idempotency-Key"}
-    assert {"401", "404", "409"} <= set(answer["responses"])
+    assert {"401", "404", "409", "429"} <= set(answer["responses"])
+    assert answer["responses"]["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorOut")
     schemas = spec["components"]["schemas"]
     assert schemas["AnswerIn"]["properties"]["conditions"]["examples"]
     assert set(schemas["DeclineReason"]["enum"]) >= {"no_cash_flow", "other"}

@@ -58,7 +58,7 @@ class ContactIn(BaseModel):
     next_follow_up: date | None = Field(default=None, examples=["2026-03-20"])
 
 
-class ContactOut(BaseModel):
+class OutreachContactOut(BaseModel):
     id: int
     entity_key: str
     claim_id: int | None
@@ -106,7 +106,7 @@ def release(claim_id: Annotated[int, Path(ge=1, le=2**31 - 1)], w: Write, now: N
     return w.run(act)
 
 
-@router.post("/entities/{entity_key}/contacts", response_model=ContactOut, status_code=201,
+@router.post("/entities/{entity_key}/contacts", response_model=OutreachContactOut, status_code=201,
              summary="记录一次走访/联系（本行有效认领的企业）")
 def record_contact(entity_key: Annotated[str, Path(max_length=32, pattern=r"^[A-Za-z0-9_-]+$")], payload: ContactIn,
                    w: Write, now: Now):
@@ -114,6 +114,6 @@ def record_contact(entity_key: Annotated[str, Path(max_length=32, pattern=r"^[A-
         c = contacts.record_contact(w.db, w.bank.scope, entity_key, outcome=payload.outcome, note=payload.note,
                                     next_follow_up=payload.next_follow_up, today=shanghai_date(now), actor=w.bank.actor,
                                     now=now)
-        return ContactOut(id=c.id, entity_key=c.entity_key, claim_id=c.claim_id, outcome=c.outcome, note=c.note,
+        return OutreachContactOut(id=c.id, entity_key=c.entity_key, claim_id=c.claim_id, outcome=c.outcome, note=c.note,
                           next_follow_up=c.next_follow_up, officer=c.officer)
     return w.run(act, status=201)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query
 from shoudai.audit.pii import RevealRefused
 from shoudai.bankapi import feed
 from shoudai.web.api.v1.errors import READ_ERRORS, ApiError, BankApiRoute
-from shoudai.web.api.v1.schemas import ContactOut, RevealIn, Stage, TrackDetailOut, TrackOut, TrackPage
+from shoudai.web.api.v1.schemas import NeedContactOut, RevealIn, Stage, TrackDetailOut, TrackOut, TrackPage
 from shoudai.web.api.v1.security import Bank, BankDB
 from shoudai.web.deps import Now
 
@@ -42,9 +42,9 @@ def get_need(track_id: TrackId, bank: Bank, db: BankDB) -> TrackDetailOut:
     return TrackDetailOut(**feed.track_detail(db, track_id, bank.bank_code))
 
 
-@router.post("/needs/{track_id}/contact", response_model=ContactOut,
+@router.post("/needs/{track_id}/contact", response_model=NeedContactOut,
              responses={409: {"description": "企业已撤回授权"}}, summary="查看完整联系方式（须说明用途，记入审计）")
-def reveal_contact(track_id: TrackId, payload: RevealIn, bank: Bank, db: BankDB, now: Now) -> ContactOut:
+def reveal_contact(track_id: TrackId, payload: RevealIn, bank: Bank, db: BankDB, now: Now) -> NeedContactOut:
     """As the workbench's reveal. Changes nothing but the audit trail, so no Idempotency-Key: its answer holds
     personal data, which must not be kept in the store of idempotent answers."""
     try:
@@ -52,4 +52,4 @@ def reveal_contact(track_id: TrackId, payload: RevealIn, bank: Bank, db: BankDB,
                                           now=now)
     except RevealRefused as exc:
         raise ApiError(422, "purpose_required", str(exc)) from exc
-    return ContactOut(contact_name=name, contact_phone=phone)
+    return NeedContactOut(contact_name=name, contact_phone=phone)

@@ -117,7 +117,7 @@ class RevealIn(BaseModel):
         description="查看用途（至少 4 个字，记入审计）", examples=["电话联系企业核实经营情况"])
 
 
-class ContactOut(BaseModel):
+class NeedContactOut(BaseModel):
     """The contact in full (the view is audited with its purpose)."""
 
     contact_name: str | None = Field(examples=["王小明"])
