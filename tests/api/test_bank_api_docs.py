@@ -26,9 +26,10 @@ def test_the_bank_openapi_holds_the_bank_operations_with_security_and_examples(c
     paths = spec["paths"]
     assert "/api/v1/needs/{track_id}/disburse" in paths and "/api/v1/claims/bulk" in paths
     assert not any(p.startswith("/api/v1/public") or p == "/api/v1/first-loans" for p in paths)
-    assert set(spec["components"]["securitySchemes"]) == {"ApiKey", "Timestamp", "Signature"}
+    assert set(spec["components"]["securitySchemes"]) == {"ApiKey"}
     answer = paths["/api/v1/needs/{track_id}/answer"]["post"]
-    assert {p["name"] for p in answer["parameters"]} >= {"track_id", "Idempotency-Key"}
+    assert answer["security"] == [{"ApiKey": []}]
+    assert {p["name"] for p in answer["parameters"]} >= {"track_id", "Idempotency-Key", "X-Timestamp", "X-Signature"}
     assert {"401", "404", "409", "429"} <= set(answer["responses"])
     assert answer["responses"]["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorOut")
     schemas = spec["components"]["schemas"]

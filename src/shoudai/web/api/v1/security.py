@@ -21,12 +21,17 @@ from shoudai.web.deps import DB, Now, client_ip
 
 SIGNING_HELP = ("签名 = HMAC-SHA256(密钥, METHOD + \"\\n\" + PATH[?QUERY] + \"\\n\" + X-Timestamp + \"\\n\" + "
                 "SHA256十六进制(请求体))，小写十六进制。")
+# One security scheme (the key id); the timestamp and signature go with it as header parameters, because OpenAPI
+# lists separate schemes as alternatives while a call needs all three.
 api_key = APIKeyHeader(name="X-Api-Key", auto_error=False, scheme_name="ApiKey",
-                       description="密钥编号（bk_…），由市金融局签发给银行")
-timestamp_header = APIKeyHeader(name="X-Timestamp", auto_error=False, scheme_name="Timestamp",
-                                description="Unix 秒（可带小数，如 1767225600.123）；与服务器时间相差不得超过 5 分钟")
-signature_header = APIKeyHeader(name="X-Signature", auto_error=False, scheme_name="Signature",
-                                description=SIGNING_HELP + " 同一签名只能使用一次。")
+                       description="密钥编号（bk_…），由市金融局签发给银行；须同时带 X-Timestamp 与 X-Signature。"
+                                   + SIGNING_HELP)
+TimestampHeader = Annotated[str | None, Header(
+    alias="X-Timestamp", description="必填：Unix 秒（可带小数，如 1767225600.123）；与服务器时间相差不得超过 5 分钟",
+    examples=["1767225600.123"])]
+SignatureHeader = Annotated[str | None, Header(
+    alias="X-Signature", description="必填：" + SIGNING_HELP + " 同一签名只能使用一次。",
+    examples=["3f5a…（64 位十六进制）"])]
 
 
 async def raw_body(request: Request) -> bytes:
@@ -42,9 +47,8 @@ def target_of(request: Request) -> str:
 
 
 def bank_principal(request: Request, now: Now, body: Annotated[bytes, Depends(raw_body)],
-                   key_id: Annotated[str | None, Security(api_key)] = None,
-                   timestamp: Annotated[str | None, Security(timestamp_header)] = None,
-                   signature: Annotated[str | None, Security(signature_header)] = None) -> BankPrincipal:
+                   key_id: Annotated[str | None, Security(api_key)] = None, timestamp: TimestampHeader = None,
+                   signature: SignatureHeader = None) -> BankPrincipal:
     """The calling bank, authenticated by key and signature in a transaction of its own (committed at once, so
     the signature stays used whatever happens to the request)."""
     with session_scope(request.app.state.engine) as s:
