@@ -37,7 +37,7 @@ class Stored:
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
-    """What makes two requests 'the same': method, path and the exact body bytes."""
+    """What makes two requests 'the same': method, path (with any query) and the exact body bytes."""
     return hashlib.sha256(method.upper().encode() + b" " + path.encode() + b"\n" + (body or b"")).hexdigest()
 
 

@@ -97,7 +97,7 @@ def write_context(request: Request, bank: Bank, db: BankDB, now: Now, body: Anno
                       alias="Idempotency-Key", description="必填：每个写操作一个唯一值（8–100 个字符）。同一值、同一请求"
                       "重发得到首次的答复；同一值用于不同请求返回 409。", examples=["a1b2c3d4-0001"])] = None,
                   ) -> WriteContext:
-    fp = idempotency.fingerprint(request.method, request.url.path, body)
+    fp = idempotency.fingerprint(request.method, target_of(request), body)
     stored, slot = idempotency.begin(db, bank.bank_code, idempotency_key or "", fp, key_id=bank.key_id, now=now)
     return WriteContext(bank, db, stored, slot)
 
