@@ -96,8 +96,10 @@ class Cluster:
         while any(_alive(p) for p in [pid, *children]) and time.monotonic() < deadline:
             time.sleep(0.05)
         # Whoever adopted the dead postmaster may not have reaped it yet; a zombie still "exists" for kill(pid, 0),
-        # so PostgreSQL would refuse to start over its lock file. Every process is gone: the lock file is stale.
-        (self.data / "postmaster.pid").unlink(missing_ok=True)
+        # so PostgreSQL would refuse to start over its lock files. Every process is gone: the lock files are stale.
+        for stale in (self.data / "postmaster.pid", self.dir / f".s.PGSQL.{self.port}.lock",
+                      self.dir / f".s.PGSQL.{self.port}"):
+            stale.unlink(missing_ok=True)
 
     def stop(self) -> None:
         """Stop the server (if running) and delete its files."""
