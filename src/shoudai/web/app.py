@@ -55,7 +55,7 @@ def create_app(*, clock: Callable[[], datetime] | None = None, engine: Engine | 
     if migrate_db:
         migrate.upgrade(engine.url.render_as_string(hide_password=False))
     app = FastAPI(title="首贷通 Shoudai", version="1", dependencies=[Depends(csrf_protect)],
-                  # Swagger UI would load from a CDN: off until it is vendored; the schema itself is served.
+                  # FastAPI's own Swagger page loads from a CDN: off. The bank API's docs (/api/docs) use a vendored copy.
                   docs_url=None, openapi_url="/api/openapi.json", redoc_url=None)
     app.state.engine = engine
     app.state.clock = clock or (lambda: datetime.now(UTC))

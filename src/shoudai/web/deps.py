@@ -139,7 +139,10 @@ API_KEY_HEADER = "X-Api-Key"
 def cookie_free(request: Request) -> bool:
     """True when the request is authenticated (or anonymous) without any cookie, so CSRF cannot apply."""
     path = request.url.path
-    return path.startswith(PUBLIC_API_PREFIX) or (path.startswith("/api/v1/") and API_KEY_HEADER in request.headers)
+    if path.startswith(PUBLIC_API_PREFIX):
+        return True
+    # A key-signed call carries no session: one that also brings the session cookie is checked as a browser's.
+    return path.startswith("/api/v1/") and API_KEY_HEADER in request.headers and SESSION_COOKIE not in request.cookies
 
 
 async def csrf_protect(request: Request) -> None:

@@ -19,6 +19,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nav.audit": ("审计日志", "Audit log"),
     "nav.workbench": ("融资需求", "Loan needs"),
     "nav.compliance": ("211时效", "211 compliance"),
+    "nav.api_keys": ("银行接口", "Bank API keys"),
     "nav.lists": ("无贷户名单", "Lists"),
     "nav.oversight": ("首贷监测", "First loans"),
     "nav.reports": ("首贷报送", "Reports"),

@@ -22,8 +22,8 @@ MESSAGES = {
     "wb.left.overdue_days": ("已超时 {n} 天", "{n} days overdue"),
     "wb.provisional": ("临时日历", "Provisional calendar"),
     "wb.provisional.hint": ("该年节假日安排尚未发布，截止时间按周末规则暂估，发布后将重新计算",
-                            "Holidays of that year are not yet published; the deadline is estimated and will be "
-                            "recomputed"),
+                            ("Holidays of that year are not yet published; the deadline is estimated and will be "
+                            "recomputed")),
     "wb.clock.answer": ("答复时限（2个工作日）", "Answer clock (2 working days)"),
     "wb.clock.accept": ("受理时限（1个工作日）", "Accept clock (1 working day)"),
     "wb.clock.decide": ("审批时限（1个工作日）", "Decide clock (1 working day)"),
