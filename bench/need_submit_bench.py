@@ -30,6 +30,7 @@ import csv
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -228,9 +229,10 @@ def main() -> int:
         if app is not None:
             pgcluster.stop_app(app)
         if args.keep:
-            print("database left running:", cluster.url)
+            print("database left running:", cluster.url, "; work files in", work)
         else:
             cluster.stop()
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def report(out: dict, args, url: str) -> None:
