@@ -43,6 +43,8 @@ def test_the_qr_url_opens_the_form_and_an_unknown_channel_is_404(app, client, cl
     assert "辉县市税务局办税服务厅" in r.text and 'name="idempotency_key"' in r.text
     # The consent block names the purpose and the data shared (PIPL Art. 23).
     assert "个人信息保护法" in r.text and "联系人姓名及手机号" in r.text
+    # A public page: the footer says where the data goes, not the staff-only warning of the back office.
+    assert "仅用于向您授权的银行" in r.text and "仅限授权人员" not in r.text
     assert client.get("/q/no-such-code").status_code == 404
 
 

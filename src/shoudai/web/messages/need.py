@@ -1,6 +1,8 @@
 """UI strings of the business's pages: the need form behind a loan code and the status page."""
 
 MESSAGES = {
+    "need.foot": ("您提交的信息仅用于向您授权的银行办理融资对接，可随时在“查询进度”中撤回授权。",
+                  "What you submit goes only to the banks you authorise, for your loan request; withdraw any time on the status page."),
     # the form
     "need.title": ("融资需求登记", "Tell us your financing need"),
     "need.via": ("来源：", "Via: "),
