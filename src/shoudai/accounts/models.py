@@ -24,7 +24,7 @@ class User(Base):
     county_codes: Mapped[str] = mapped_column(String(200), default="")  # comma-separated GB/T 2260 codes
     bank_code: Mapped[str | None] = mapped_column(String(32))
     branch_code: Mapped[str | None] = mapped_column(String(32))
-    enterprise_uscc: Mapped[str | None] = mapped_column(String(18))
+    enterprise_uscc: Mapped[str | None] = mapped_column(String(18), index=True)
     phone_enc: Mapped[str | None] = mapped_column(Text)
     phone_bidx: Mapped[str | None] = mapped_column(String(64), index=True)
     password_hash: Mapped[str] = mapped_column(String(200))
