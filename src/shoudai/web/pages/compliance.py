@@ -13,9 +13,9 @@ from starlette.responses import Response
 from shoudai.accounts import roles
 from shoudai.audit import service as audit
 from shoudai.lending import compliance, sla
-from shoudai.web.deps import DB, CurrentUser, Forbidden, Now, require_roles
+from shoudai.web.deps import DB, CurrentUser, Forbidden, Now, lang_of, require_roles
 from shoudai.web.i18n import translate
-from shoudai.web.pages.workbench import download, workbook
+from shoudai.web.pages.workbench import columns, download, workbook
 from shoudai.web.templating import SHANGHAI, bank_name, local_time, render
 
 router = APIRouter(prefix="/lending/compliance")
@@ -47,32 +47,42 @@ def pct(rate: float | None) -> str:
 def page(request: Request, cu: Viewer, db: DB, now: Now, month: str = "") -> Response:
     """The ranked table, a bar chart of on-time rates and breaches, and the breaches of the month."""
     period, rows, breaches = figures(db, cu, month, now)
+    lang = lang_of(request)
+    names = {"rate": translate("cp.chart.rate", lang), "answer": translate("cp.col.answer_breaches", lang),
+             "accept": translate("cp.col.accept_breaches", lang), "decide": translate("cp.col.decide_breaches", lang),
+             "count": translate("cp.chart.count", lang)}
     chart = {"labels": [bank_name(r["bank_code"]) for r in rows],
              "rate": [round((r["on_time_rate"] or 0) * 100, 1) for r in rows],
              "answer": [r["answer_breaches"] for r in rows], "accept": [r["accept_breaches"] for r in rows],
              "decide": [r["decide_breaches"] for r in rows]}
     return render(request, "compliance/page.html", {"period": period, "rows": rows, "breaches": breaches,
-                                                     "chart": chart, "pct": pct, "clocks": sla.CLOCKS})
+                                                     "chart": chart, "names": names, "pct": pct,
+                                                     "clocks": sla.CLOCKS})
 
 
-COLUMNS = (("排名", 6), ("银行", 16), ("推送", 8), ("已答复", 8), ("按时答复", 10), ("答复超时", 10),
-           ("已受理", 8), ("受理超时", 10), ("审批超时", 10), ("已放款", 8), ("全程按时", 10), ("按时率", 10))
-BREACH_COLUMNS = (("银行", 16), ("需求编号", 14), ("企业", 30), ("超时环节", 20), ("截止时间（北京时间）", 19),
-                  ("临时日历", 9), ("发现时间", 17), ("当前阶段", 22))
+COLUMNS = (("cp.col.rank", 6), ("cp.col.bank", 16), ("cp.col.pushed", 8), ("cp.col.answered", 8),
+           ("cp.col.answered_on_time", 10), ("cp.col.answer_breaches", 10), ("cp.col.accepted", 8),
+           ("cp.col.accept_breaches", 10), ("cp.col.decide_breaches", 10), ("cp.col.disbursed", 8),
+           ("cp.col.on_time", 10), ("cp.col.rate", 10))
+BREACH_COLUMNS = (("cp.col.bank", 16), ("cp.col.ref", 14), ("cp.col.business", 30), ("cp.col.clock", 20),
+                  ("cp.col.due_bj", 19), ("cp.col.provisional", 9), ("cp.col.detected", 17), ("cp.col.stage", 22))
 
 
 @router.post("/export")
 def export(request: Request, cu: Viewer, db: DB, now: Now, month: Annotated[str, Form()] = "") -> Response:
     """The month's ranked table and its breaches as Excel (two sheets), scoped like the page; audited."""
     period, rows, breaches = figures(db, cu, month, now)
+    lang = lang_of(request)
     table = [(r["rank"], bank_name(r["bank_code"]), r["pushed"], r["answered"], r["answered_on_time"],
               r["answer_breaches"], r["accepted"], r["accept_breaches"], r["decide_breaches"], r["disbursed"],
               r["on_time"], pct(r["on_time_rate"])) for r in rows]
-    lines = [(bank_name(b.bank_code), b.ref, b.name, translate(f"wb.clock.{b.clock}"),
-              local_time(b.due_at, "%Y-%m-%d %H:%M"), "是" if b.provisional else "",
-              local_time(b.detected_at, "%Y-%m-%d %H:%M"), translate(f"wb.stage.{b.stage}")) for b in breaches]
-    data, _ = workbook(("211时效", f"{period} 211时效考核", COLUMNS, table),
-                       ("超时明细", f"{period} 超时明细", BREACH_COLUMNS, lines))
+    lines = [(bank_name(b.bank_code), b.ref, b.name, translate(f"wb.clock.{b.clock}", lang),
+              local_time(b.due_at, "%Y-%m-%d %H:%M"), translate("wb.yes", lang) if b.provisional else "",
+              local_time(b.detected_at, "%Y-%m-%d %H:%M"), translate(f"wb.stage.{b.stage}", lang)) for b in breaches]
+    data, _ = workbook((translate("cp.xlsx.sheet", lang), translate("cp.xlsx.title", lang, period=period),
+                        columns(COLUMNS, lang), table),
+                       (translate("cp.xlsx.breach_sheet", lang), translate("cp.xlsx.breach_title", lang, period=period),
+                        columns(BREACH_COLUMNS, lang), lines), lang=lang)
     audit.record(db, cu.actor, "lending.compliance_export", object_type="period", object_id=period, at=now,
                  detail={"banks": len(rows), "breaches": len(breaches), "bank": scope_bank(cu)})
     return download(data, f"compliance-{period}", now)

@@ -10,6 +10,7 @@ import io
 import math
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
@@ -34,7 +35,7 @@ from shoudai.lending.service import NAME_CONTEXT, PHONE_CONTEXT, shares_with
 from shoudai.lending.tracks import to_track
 from shoudai.reference.calendar_store import load_calendar
 from shoudai.web.deps import DB, CurrentUser, Forbidden, Now, lang_of, require_roles
-from shoudai.web.i18n import translate
+from shoudai.web.i18n import MESSAGES, translate
 from shoudai.web.templating import SHANGHAI, county_name, local_time, render
 
 router = APIRouter(prefix="/bank/needs")
@@ -47,11 +48,49 @@ EXPORT_LIMIT = 50_000
 TIMELINE_KINDS = ("submitted", "verification", "merged", "pushed", "answered", "declined", "conditions_claimed",
                   "conditions_met", "claim_rejected", "accepted", "approved", "disbursed", "withdrawn",
                   "consent_withdrawn", "rerouted", "breach", "deadline_recomputed")
+# The checklist's offered conditions → their labels; the value sent (and stored) stays the Chinese text.
+HINT_KEYS = {"提供近6个月银行流水": "wb.hint.statements", "提供纳税证明": "wb.hint.tax",
+             "提供抵押物或担保": "wb.hint.collateral", "法定代表人到场面签": "wb.hint.sign",
+             "开立结算账户": "wb.hint.account"}
 
 
-def workbook(*sheets: tuple[str, str, tuple, Iterable[tuple]]) -> tuple[bytes, list[int]]:
+def label(key: str, lang: str, fallback: str) -> str:
+    """The catalogue's label for a code, or the domain's own text when the catalogue lacks it."""
+    return translate(key, lang) if key in MESSAGES else fallback
+
+
+def hints(lang: str) -> list[tuple[str, str, bool]]:
+    """(value, label, translated) for each offered condition."""
+    return [(h, label(HINT_KEYS.get(h, ""), lang, h), h in HINT_KEYS) for h in sla.CONDITION_HINTS]
+
+
+def reasons(lang: str) -> dict[str, str]:
+    return {code: label(f"wb.reason.{code}", lang, text) for code, text in sla.DECLINE_REASONS.items()}
+
+
+class PageRefusal(LendingError):
+    """A refusal of this page's own form checks, with its message key (so it can be shown in either language)."""
+
+    def __init__(self, code: str, key: str, **params: object):
+        super().__init__(code, translate(key, "zh", **params))
+        self.key, self.params = key, params
+
+
+def refusal_text(exc: Exception, lang: str) -> str:
+    """A refusal in the user's language: Chinese as the domain wrote it; English when the code has a message."""
+    if lang != "en":
+        return str(exc)
+    if isinstance(exc, PageRefusal):
+        return translate(exc.key, lang, **exc.params)
+    if isinstance(exc, pii.RevealRefused):
+        return translate("wb.error.purpose", lang, n=pii.MIN_PURPOSE)
+    key = f"wb.error.code.{getattr(exc, 'code', '')}"
+    return translate(key, lang, n=bulk.BULK_MAX) if key in MESSAGES else str(exc)
+
+
+def workbook(*sheets: tuple[str, str, tuple, Iterable[tuple]], lang: str = "zh") -> tuple[bytes, list[int]]:
     """Sheets of (name, title, columns, rows), each with a title row, a frozen header and a 序号 column (the house
-    style of the exports); returns the file and the row count of each sheet."""
+    style of the exports), headed in `lang`; returns the file and the row count of each sheet."""
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True})
     title_fmt = wb.add_format({"bold": True, "font_size": 14, "align": "center"})
@@ -60,7 +99,7 @@ def workbook(*sheets: tuple[str, str, tuple, Iterable[tuple]]) -> tuple[bytes, l
     for sheet, title, columns, rows in sheets:
         ws = wb.add_worksheet(sheet)
         ws.set_column(0, 0, 6)
-        ws.write_string(1, 0, "序号", head_fmt)
+        ws.write_string(1, 0, translate("wb.xlsx.no", lang), head_fmt)
         for i, (head, width) in enumerate(columns, start=1):
             ws.set_column(i, i, width)
             ws.write_string(1, i, head, head_fmt)
@@ -72,7 +111,7 @@ def workbook(*sheets: tuple[str, str, tuple, Iterable[tuple]]) -> tuple[bytes, l
                     ws.write_number(n + 1, i, v)
                 elif v not in (None, ""):
                     ws.write_string(n + 1, i, str(v))
-        ws.merge_range(0, 0, 0, len(columns), f"{title}（共{n}条）", title_fmt)
+        ws.merge_range(0, 0, 0, len(columns), title + translate("wb.xlsx.count", lang, n=n), title_fmt)
         ws.freeze_panes(2, 0)
         counts.append(n)
     wb.close()
@@ -117,17 +156,29 @@ def needs(request: Request, cu: Worker, db: DB, now: Now, stage: str = "", urgen
 
 def _queue_page(request: Request, cu: CurrentUser, db, now, f: queue.QueueFilter, page: int, *,
                 answered: list[str] = (), bulk_results: list | None = None, error: str | None = None,
-                status: int = 200) -> Response:
+                status: int = 200, error_code: str = "") -> Response:
     bank, cal = bank_of(cu), load_calendar(db)
     rows, total = queue.page(db, bank, f, now=now, cal=cal, page=page, per_page=PER_PAGE)
     lang = lang_of(request)
+    if bulk_results and lang == "en":
+        bulk_results = [replace(r, message=_bulk_text(db, bank, r, error_code, lang)) for r in bulk_results]
     return render(request, "workbench/queue.html", {
         "rows": rows, "total": total, "page": max(1, page), "pages": max(1, math.ceil(total / PER_PAGE)),
         "f": f, "params": f.params(), "stages": sla.STAGES, "urgencies": queue.URGENCIES,
         "counties": queue.counties(db, bank), "answered": answered, "bulk_results": bulk_results, "error": error,
-        "hints": sla.CONDITION_HINTS, "bulk_max": bulk.BULK_MAX, "mask_name": _masked_name, "mask_phone": _masked_phone,
+        "hints": hints(lang), "bulk_max": bulk.BULK_MAX, "mask_name": _masked_name, "mask_phone": _masked_phone,
         "left": lambda r: left_text(lang, queue.remaining(r.due_at, now, cal)),
     }, status_code=status)
+
+
+def _bulk_text(db, bank: str, r: bulk.RowResult, error_code: str, lang: str) -> str:
+    """A bulk row's result in English, said from the row's state (the domain's message is Chinese)."""
+    if r.ok:
+        return translate("wb.bulk.ok", lang)
+    if error_code == "race":
+        return translate("wb.bulk.not_done", lang)
+    stage = actions.get_track(db, r.need_bank_id, bank_code=bank).stage
+    return translate("wb.bulk.refused", lang, stage=translate(f"wb.stage.{stage}", lang))
 
 
 def _masked_name(enc: str) -> str:
@@ -158,17 +209,25 @@ def bulk_answer(request: Request, cu: Worker, db: DB, now: Now, need_bank_id: Id
         raise HTTPException(status_code=404) from None
     except bulk.BulkRefused as exc:
         db.rollback()  # all or nothing: whatever a late refusal left written goes
-        return _queue_page(request, cu, db, now, f, 1, bulk_results=exc.results, error=str(exc), status=409)
+        race = exc.__cause__ is not None  # refused at the write: every row says why in the domain's words
+        return _queue_page(request, cu, db, now, f, 1, bulk_results=exc.results,
+                           error=refusal_text(exc, lang_of(request)), status=409, error_code="race" if race else "")
     except LendingError as exc:
         db.rollback()
-        return _queue_page(request, cu, db, now, f, 1, error=str(exc), status=422)
+        return _queue_page(request, cu, db, now, f, 1, error=refusal_text(exc, lang_of(request)), status=422)
     target = {**f.params(), "answered": ",".join(r.ref for r in results)}
     return RedirectResponse(f"/bank/needs?{urlencode(target)}", status_code=303)
 
 
-EXPORT_COLUMNS = (("需求编号", 14), ("企业名称", 30), ("县区", 10), ("金额（万元）", 12), ("期限（月）", 10),
-                  ("阶段", 22), ("推送时间", 17), ("截止时间（北京时间）", 19), ("剩余", 14), ("临时日历", 9),
-                  ("紧急程度", 10), ("联系人", 10), ("联系电话", 14))
+EXPORT_COLUMNS = (("wb.col.ref", 14), ("wb.col.name", 30), ("wb.col.county", 10), ("wb.col.amount", 12),
+                  ("wb.col.term", 10), ("wb.col.stage", 22), ("wb.col.pushed", 17), ("wb.col.due", 19),
+                  ("wb.col.left", 14), ("wb.col.provisional", 9), ("wb.col.urgency", 10), ("wb.col.contact", 10),
+                  ("wb.col.phone", 14))
+
+
+def columns(keys: tuple[tuple[str, int], ...], lang: str) -> tuple[tuple[str, int], ...]:
+    """Column heads (message keys) in the user's language, with their widths."""
+    return tuple((translate(key, lang), width) for key, width in keys)
 
 
 @router.post("/export")
@@ -177,6 +236,7 @@ def export(request: Request, cu: Worker, db: DB, now: Now, stage: Text = "", urg
     """The filtered queue as Excel. Contacts are masked; a bank HQ user who states a purpose gets them in full
     (audited as a reveal); a loan officer always gets them masked."""
     bank, cal, f = bank_of(cu), load_calendar(db), _filter(stage, urgency, county)
+    lang = lang_of(request)
     full = False
     if purpose.strip() and cu.role == roles.BANK_HQ:
         try:
@@ -184,21 +244,23 @@ def export(request: Request, cu: Worker, db: DB, now: Now, stage: Text = "", urg
                        object_id=bank, at=now)
             full = True
         except pii.RevealRefused as exc:
-            return _queue_page(request, cu, db, now, f, 1, error=str(exc), status=422)
+            return _queue_page(request, cu, db, now, f, 1, error=refusal_text(exc, lang), status=422)
 
     def values(r: queue.QueueRow) -> tuple:
         name, phone = decrypt_field(r.contact_name_enc, NAME_CONTEXT), decrypt_field(r.contact_phone_enc, PHONE_CONTEXT)
         if not r.shared:
-            name = phone = "（已撤回授权）"
+            name = phone = translate("wb.xlsx.withdrawn", lang)
         elif not full:
             name, phone = mask_name(name), mask_phone(phone)
         return (r.ref, r.name, county_name(r.county_code or ""), str(r.amount_wan), str(r.term_months),
-                translate(f"wb.stage.{r.stage}"), local_time(r.pushed_at, "%Y-%m-%d %H:%M"),
-                local_time(r.due_at, "%Y-%m-%d %H:%M"), left_text("zh", queue.remaining(r.due_at, now, cal)),
-                "是" if r.provisional else "", translate(f"wb.urgency.{r.urgency}"), name, phone)
+                translate(f"wb.stage.{r.stage}", lang), local_time(r.pushed_at, "%Y-%m-%d %H:%M"),
+                local_time(r.due_at, "%Y-%m-%d %H:%M"), left_text(lang, queue.remaining(r.due_at, now, cal)),
+                translate("wb.yes", lang) if r.provisional else "", translate(f"wb.urgency.{r.urgency}", lang), name,
+                phone)
 
     rows = (values(r) for r in queue.iter_rows(db, bank, f, now=now, cal=cal, limit=EXPORT_LIMIT))
-    data, (n,) = workbook(("融资需求", "本行融资需求", EXPORT_COLUMNS, rows))
+    data, (n,) = workbook((translate("wb.xlsx.sheet", lang), translate("wb.xlsx.title", lang),
+                           columns(EXPORT_COLUMNS, lang), rows), lang=lang)
     audit.record(db, cu.actor, "workbench.export", object_type="bank", object_id=bank, at=now,
                  detail={"rows": n, "filter": f.params(), "unmasked": full})
     return download(data, f"needs-{bank}", now)
@@ -230,7 +292,9 @@ def _detail(request: Request, cu: CurrentUser, db, now, need_bank_id: int, *, er
         "left": left_text(lang, queue.remaining(track.deadline.due_at if track.deadline else None, now, cal)),
         "events": events, "shared": shared, "contact": contact, "purpose": purpose,
         "masked": (_masked_name(need.contact_name_enc), _masked_phone(need.contact_phone_enc)) if shared else None,
-        "conditions": loads_list(nb.conditions), "guarantees": GUARANTEES, "reasons": sla.DECLINE_REASONS, "hints": sla.CONDITION_HINTS,
+        "conditions": loads_list(nb.conditions), "guarantee": label(f"wb.guarantee.{need.guarantee}", lang,
+                                                                     GUARANTEES.get(need.guarantee, need.guarantee)),
+        "reasons": reasons(lang), "hints": hints(lang),
         "error": error, "done": done, "form": form or {}, "today": now.astimezone(SHANGHAI).date().isoformat(),
     }, status_code=status)
 
@@ -247,19 +311,20 @@ def reveal(request: Request, cu: Worker, db: DB, now: Now, need_bank_id: int, pu
     nb = _track(db, cu, need_bank_id)
     need = db.get(Need, nb.need_id)
     if not shares_with(need, nb.bank_code):
-        return _detail(request, cu, db, now, need_bank_id, error="企业已撤回授权，不能查看联系方式", status=409)
+        return _detail(request, cu, db, now, need_bank_id, error=translate("wb.error.consent", lang_of(request)),
+                       status=409)
     try:
         pii.reveal(db, cu.actor, kind="contact", value=None, purpose=purpose, object_type="need_bank",
                    object_id=nb.id, at=now)
     except pii.RevealRefused as exc:
-        return _detail(request, cu, db, now, need_bank_id, error=str(exc), status=422)
+        return _detail(request, cu, db, now, need_bank_id, error=refusal_text(exc, lang_of(request)), status=422)
     contact = (decrypt_field(need.contact_name_enc, NAME_CONTEXT), decrypt_field(need.contact_phone_enc, PHONE_CONTEXT))
     return _detail(request, cu, db, now, need_bank_id, contact=contact, purpose=purpose.strip())
 
 
 def _run(request: Request, cu: CurrentUser, db, now, need_bank_id: int, done: str, step, form: dict | None = None
          ) -> Response:
-    """Run one domain step; a refusal re-renders the page with the Chinese reason (409 wrong stage, 422 bad input)."""
+    """Run one domain step; a refusal re-renders the page with the reason (409 wrong stage, 422 bad input)."""
     _track(db, cu, need_bank_id)  # 404 first: another bank's id learns nothing from the form's validation
     try:
         step(bank_of(cu))
@@ -268,9 +333,10 @@ def _run(request: Request, cu: CurrentUser, db, now, need_bank_id: int, done: st
     except LendingError as exc:
         db.rollback()  # nothing of a refused step may be committed with the request
         wrong_stage = exc.code == "bad_transition"
-        stage = _track(db, cu, need_bank_id).stage
-        message = (f"{sla.STATE_ERROR_HINT}（当前阶段：{translate(f'wb.stage.{stage}')}），请刷新后再试"
-                   if wrong_stage else str(exc))
+        stage, lang = _track(db, cu, need_bank_id).stage, lang_of(request)
+        message = (translate("wb.error.wrong_stage", lang, hint=sla.STATE_ERROR_HINT,
+                             stage=translate(f"wb.stage.{stage}", lang))
+                   if wrong_stage else refusal_text(exc, lang))
         return _detail(request, cu, db, now, need_bank_id, error=message, status=409 if wrong_stage else 422,
                        form=form)
     return RedirectResponse(f"/bank/needs/{need_bank_id}?done={done}", status_code=303)
@@ -320,7 +386,8 @@ def decide(request: Request, cu: Worker, db: DB, now: Now, need_bank_id: int, ou
            reason: Text = "", note: Text = "") -> Response:
     """Approve, or decline with a reason code (the domain refuses a decline without one)."""
     if outcome not in ("approve", "decline"):
-        return _detail(request, cu, db, now, need_bank_id, error="请选择审批结果", status=422)
+        return _detail(request, cu, db, now, need_bank_id, error=translate("wb.error.outcome", lang_of(request)),
+                       status=422)
     approved = outcome == "approve"
     return _run(request, cu, db, now, need_bank_id, "approved" if approved else "declined",
                 lambda bank: actions.decide(db, need_bank_id, approved, reason=reason or None, note=note,
@@ -328,19 +395,19 @@ def decide(request: Request, cu: Worker, db: DB, now: Now, need_bank_id: int, ou
 
 
 def parse_disbursement(amount: str, on: str, contract_no: str) -> tuple[Decimal, date, str]:
-    """The disbursement form's values, or a LendingError with a Chinese reason (422)."""
+    """The disbursement form's values, or a PageRefusal with its reason (422)."""
     try:
         value = Decimal((amount or "").strip())
     except InvalidOperation:
-        raise LendingError("bad_amount", "请填写放款金额（万元）") from None
+        raise PageRefusal("bad_amount", "wb.error.amount_missing") from None
     if not value.is_finite() or value <= 0:
-        raise LendingError("bad_amount", "放款金额须大于 0 万元")
+        raise PageRefusal("bad_amount", "wb.error.amount_positive")
     try:
         day = date.fromisoformat((on or "").strip())
     except ValueError:
-        raise LendingError("bad_date", "请填写放款日期") from None
+        raise PageRefusal("bad_date", "wb.error.date") from None
     if not (contract_no or "").strip():
-        raise LendingError("bad_contract", "请填写借款合同编号")
+        raise PageRefusal("bad_contract", "wb.error.contract")
     return value, day, contract_no.strip()[:64]
 
 

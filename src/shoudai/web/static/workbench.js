@@ -8,18 +8,19 @@
       });
     });
   }
-  function chart(data) {
+  // Series and axis names come from the page (data-cp-names), in the user's language.
+  function chart(data, n) {
     return {
       tooltip: { trigger: "axis" },
-      legend: { top: 0, data: ["按时率（%）", "答复超时", "受理超时", "审批超时"] },
+      legend: { top: 0, data: [n.rate, n.answer, n.accept, n.decide] },
       grid: { left: 48, right: 48, top: 48, bottom: 28 },
       xAxis: { type: "category", data: data.labels },
-      yAxis: [{ type: "value", name: "%", max: 100 }, { type: "value", name: "件", minInterval: 1 }],
+      yAxis: [{ type: "value", name: "%", max: 100 }, { type: "value", name: n.count, minInterval: 1 }],
       series: [
-        { name: "按时率（%）", type: "bar", barMaxWidth: 40, data: data.rate, itemStyle: { color: "#1f5fa8" } },
-        { name: "答复超时", type: "bar", yAxisIndex: 1, stack: "b", barMaxWidth: 40, data: data.answer, itemStyle: { color: "#c0392b" } },
-        { name: "受理超时", type: "bar", yAxisIndex: 1, stack: "b", data: data.accept, itemStyle: { color: "#d9822b" } },
-        { name: "审批超时", type: "bar", yAxisIndex: 1, stack: "b", data: data.decide, itemStyle: { color: "#8e44ad" } }
+        { name: n.rate, type: "bar", barMaxWidth: 40, data: data.rate, itemStyle: { color: "#1f5fa8" } },
+        { name: n.answer, type: "bar", yAxisIndex: 1, stack: "b", barMaxWidth: 40, data: data.answer, itemStyle: { color: "#c0392b" } },
+        { name: n.accept, type: "bar", yAxisIndex: 1, stack: "b", data: data.accept, itemStyle: { color: "#d9822b" } },
+        { name: n.decide, type: "bar", yAxisIndex: 1, stack: "b", data: data.decide, itemStyle: { color: "#8e44ad" } }
       ]
     };
   }
@@ -27,7 +28,7 @@
     if (!window.echarts) { return; }
     document.querySelectorAll("[data-cp]").forEach(function (el) {
       var c = window.echarts.init(el, null, { renderer: "canvas" });
-      c.setOption(chart(JSON.parse(el.getAttribute("data-cp"))));
+      c.setOption(chart(JSON.parse(el.getAttribute("data-cp")), JSON.parse(el.getAttribute("data-cp-names"))));
       el.setAttribute("data-cp-ready", "1");
       window.addEventListener("resize", function () { c.resize(); });
     });
