@@ -27,10 +27,12 @@ from shoudai.oversight.figures import pct
 from shoudai.oversight.lookups import bank_names, unit_names
 from shoudai.oversight.models import LoanCorrection, LoanSubmission, MonthClose, MonthSummary, ReportBatch
 from shoudai.oversight.money import fen_to_wan, wan_text
+from shoudai.oversight.reports import spec
 from shoudai.oversight.reports.corrections import close_month
 from shoudai.oversight.reports.service import import_report, period_of
 from shoudai.oversight.targets import programme_for, targets
-from shoudai.web.deps import DB, CurrentUser, Forbidden, Now, require_roles
+from shoudai.web.deps import DB, CurrentUser, Forbidden, Now, lang_of, require_roles
+from shoudai.web.i18n import translate
 from shoudai.web.templating import SHANGHAI, render
 
 router = APIRouter(prefix="/oversight")
@@ -48,6 +50,25 @@ KINDS = {  # download kind → (file name pattern, media type)
     "by_county.csv": ("by_county-{p}.csv", "text/csv; charset=utf-8"),
     "by_bank.csv": ("by_bank-{p}.csv", "text/csv; charset=utf-8"),
 }
+
+
+# The report file's column labels (as problems name them) → their message keys.
+COLUMN_KEYS = {**{c.label: f"ov.rcol.{c.key}" for c in spec.COLUMNS},
+               "借款人统一社会信用代码（或借款人证件号码）": "ov.rcol.borrower_code"}
+
+
+def column_label(label: str | None, lang: str) -> str:
+    """A report column named in a problem, in the user's language (an unknown label shows as written)."""
+    if not label:
+        return ""
+    return translate(COLUMN_KEYS[label], lang) if label in COLUMN_KEYS else label
+
+
+def chart_names(lang: str) -> dict[str, str]:
+    """The dashboard charts' series and axis names (oversight.js reads them from data-ov-names)."""
+    keys = {"households": "ov.chart.households", "amount": "ov.chart.amount", "hh_axis": "ov.chart.hh_axis",
+            "wan_axis": "ov.chart.wan_axis", "ytd": "ov.chart.ytd"}
+    return {k: translate(v, lang) for k, v in keys.items()}
 
 
 def current_period(now: datetime) -> str:
@@ -177,6 +198,7 @@ def dashboard(request: Request, cu: Viewer, db: DB, now: Now, month: str = "") -
     charts = {"trend": d.trend, "unit": d.by_unit, "bank": d.by_bank}
     return render(request, "oversight/dashboard.html", {
         "d": d, "units": units, "banks": banks, "charts": charts, "wan": wan_text, "pct": pct,
+        "chart_names": chart_names(lang_of(request)),
         "show_units": cu.scope.role != roles.BANK_HQ, "show_banks": cu.scope.role != roles.COUNTY_OFFICER,
         "can_download": cu.scope.is_city,
     })
@@ -211,9 +233,10 @@ def download(cu: Admin, db: DB, now: Now, month: Annotated[str, Form()] = "",
     return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-def reports_context(db: Session, cu: CurrentUser, batch: int | None) -> dict:
+def reports_context(db: Session, cu: CurrentUser, batch: int | None, lang: str = "zh") -> dict:
     """What the reports page shows: recent files, one file's findings, closed months and corrections (city)."""
-    ctx: dict = {"batches": queries.batches(db, cu.scope, limit=30), "findings": None, "batch_id": batch}
+    ctx: dict = {"batches": queries.batches(db, cu.scope, limit=30), "findings": None, "batch_id": batch,
+                 "column_label": lambda label: column_label(label, lang)}
     if batch:
         try:
             ctx["findings"] = queries.batch_findings(db, cu.scope, batch)
@@ -229,7 +252,7 @@ def reports_context(db: Session, cu: CurrentUser, batch: int | None) -> dict:
 def reports_page(request: Request, cu: Reporter, db: DB, now: Now, batch: int | None = None,
                  msg: str = "") -> Response:
     """Bank HQ: upload the month's 首贷发放明细 and see past files; city admin: close months, see corrections."""
-    ctx = reports_context(db, cu, batch)
+    ctx = reports_context(db, cu, batch, lang_of(request))
     return render(request, "oversight/reports.html", {**ctx, "period": current_period(now), "result": None,
                                                       "msg": msg if msg in ("closed",) else "", "error": ""})
 
@@ -242,14 +265,14 @@ async def upload(request: Request, cu: BankHq, db: DB, now: Now, file: UploadFil
     name = (file.filename or "upload")[:255]
     error, result = "", None
     if len(data) > MAX_UPLOAD:
-        error = "文件超过20MB，请拆分后上传"
+        error = translate("ov.reports.too_big", lang_of(request))
     else:
         try:  # checking a big file takes seconds: off the event loop
             result = await run_in_threadpool(import_report, db, data, bank_code=cu.scope.bank_code, period=period,
                                              file_name=name, actor=cu.actor, now=now)
         except OversightError as exc:
             error = str(exc)
-    ctx = await run_in_threadpool(reports_context, db, cu, result.batch_id if result else None)
+    ctx = await run_in_threadpool(reports_context, db, cu, result.batch_id if result else None, lang_of(request))
     status = 200 if result is not None and result.status == "applied" else 422
     return render(request, "oversight/reports.html", {**ctx, "period": period or current_period(now),
                                                       "result": result, "file_name": name, "msg": "",
@@ -262,7 +285,7 @@ def close(request: Request, cu: Admin, db: DB, now: Now, month: Annotated[str, F
     try:
         close_month(db, month, actor=cu.actor, now=now)
     except OversightError as exc:
-        ctx = reports_context(db, cu, None)
+        ctx = reports_context(db, cu, None, lang_of(request))
         return render(request, "oversight/reports.html", {**ctx, "period": month, "result": None, "msg": "",
                                                           "error": str(exc)}, status_code=422)
     return RedirectResponse("/oversight/reports?msg=closed", status_code=303)

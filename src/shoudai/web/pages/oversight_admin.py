@@ -34,7 +34,8 @@ from shoudai.oversight.money import e4_to_percent, fen_to_wan, fen_to_yuan, wan_
 from shoudai.oversight.reports.corrections import correct_loan, corrections
 from shoudai.oversight.subsidy import ELIGIBLE, set_rule, statements, write_statements
 from shoudai.oversight.targets import compute_targets, progress, set_target
-from shoudai.web.deps import DB, CurrentUser, Now, require_roles
+from shoudai.web.deps import DB, CurrentUser, Now, lang_of, require_roles
+from shoudai.web.i18n import MESSAGES, translate
 from shoudai.web.templating import SHANGHAI, render
 
 router = APIRouter(prefix="/oversight/admin")
@@ -63,6 +64,31 @@ def attachment(data: bytes, name: str, media: str = XLSX) -> Response:
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
 
 
+def indicator_label(code: str, lang: str) -> str:
+    key = f"ova.ind.{code}"
+    return translate(key, lang) if key in MESSAGES else INDICATORS.get(code, code)
+
+
+def assessment_text(a, lang: str) -> tuple[str, list[str]]:
+    """The assessment's title and notes: the domain's own Chinese, or the same said in English.
+
+    The English notes follow compute_assessment's: the scheme, the method, the basis, then each indicator that no
+    county (or no bank) has data for.
+    """
+    if lang != "en":
+        return a.title, a.notes
+    parts = "; ".join(translate("ova.a.note.part", lang, label=indicator_label(i.code, lang), w=i.weight)
+                      for i in a.scheme)
+    notes = [translate("ova.a.note.scheme", lang, parts=parts), translate("ova.a.note.method", lang),
+             translate("ova.a.note.basis", lang)]
+    for items in (a.units, a.banks):
+        for i in a.scheme:
+            dropped = translate("ova.a.note.dropped", lang, label=indicator_label(i.code, lang))
+            if all(s.values.get(i.code) is None for s in items) and dropped not in notes:
+                notes.append(dropped)
+    return translate("ova.a.title", lang, year=a.year), notes
+
+
 def programme_of_year(db: Session, year: int) -> Programme | None:
     """The programme running during `year` (the latest-starting one if several)."""
     return db.scalar(select(Programme).where(Programme.starts_on <= date(year, 12, 31),
@@ -88,17 +114,18 @@ def targets_page(request: Request, cu: Admin, db: DB, now: Now, year: str = "", 
 
 
 @router.post("/targets/set")
-def targets_set(cu: Admin, db: DB, now: Now, programme_id: Annotated[int, Form()], year: Annotated[int, Form()],
-                level: Annotated[str, Form()], code: Annotated[str, Form()] = "",
+def targets_set(request: Request, cu: Admin, db: DB, now: Now, programme_id: Annotated[int, Form()],
+                year: Annotated[int, Form()], level: Annotated[str, Form()], code: Annotated[str, Form()] = "",
                 households: Annotated[str, Form()] = "", amount_wan: Annotated[str, Form()] = "") -> Response:
     """Set one target by hand (kept when targets are recomputed)."""
+    lang = lang_of(request)
     try:
         if not households.strip().isdigit():
-            raise OversightError("目标户数应为非负整数")
+            raise OversightError(translate("ova.error.households", lang))
         set_target(db, programme_id, year, level, code, households=int(households), amount_fen=wan_to_fen(amount_wan),
                    actor=cu.actor, now=now)
     except (OversightError, ValueError, InvalidOperation) as exc:
-        return back("/oversight/admin/targets", year=year, error=str(exc) or "输入有误")
+        return back("/oversight/admin/targets", year=year, error=str(exc) or translate("ova.error.input", lang))
     return back("/oversight/admin/targets", year=year, msg="saved")
 
 
@@ -122,8 +149,11 @@ def assessment_page(request: Request, cu: Admin, db: DB, now: Now, year: str = "
     y = pick_year(year, now)
     a = compute_assessment(db, y, now=now)
     current = {i.code: i for i in scheme(db, y)}
+    lang = lang_of(request)
+    title, notes = assessment_text(a, lang)
     return render(request, "oversight_admin/assessment.html", {
-        "year": y, "a": a, "indicators": INDICATORS, "methods": METHODS, "current": current,
+        "year": y, "a": a, "title": title, "notes": notes, "methods": METHODS, "current": current,
+        "indicators": {code: indicator_label(code, lang) for code in INDICATORS},
         "msg": msg if msg == "saved" else "", "error": error[:300]})
 
 
@@ -144,7 +174,9 @@ async def assessment_weights(request: Request, cu: Admin, db: DB, now: Now) -> R
             chosen.append(Indicator(code, weight, str(form.get(f"method_{code}", "max"))))
         set_scheme(db, y, chosen, actor=cu.actor, now=now)
     except (OversightError, InvalidOperation) as exc:
-        return back("/oversight/admin/assessment", year=y, error=str(exc) or "权重应为数字")
+        # A weight that is not a number says so (InvalidOperation's own text is a Python class name).
+        return back("/oversight/admin/assessment", year=y, error=str(exc) if isinstance(exc, OversightError)
+                    else translate("ova.error.weight", lang_of(request)))
     return back("/oversight/admin/assessment", year=y, msg="saved")
 
 
@@ -170,7 +202,9 @@ def subsidy_page(request: Request, cu: Admin, db: DB, now: Now, year: str = "", 
     return render(request, "oversight_admin/subsidy.html", {
         "year": y, "statements": sts, "rule": sts[0].rule if sts else None, "yuan": fen_to_yuan,
         "total_base": sum(s.base_fen for s in sts), "total_subsidy": sum(s.subsidy_fen for s in sts),
-        "total_loans": sum(len(s.lines) for s in sts), "eligible": ELIGIBLE,
+        "total_loans": sum(len(s.lines) for s in sts),
+        "eligible": {k: translate(f"ova.s.eligible.{k}", lang_of(request)) if f"ova.s.eligible.{k}" in MESSAGES else v
+                     for k, v in ELIGIBLE.items()},
         "msg": msg if msg == "saved" else "", "error": error[:300]})
 
 
@@ -179,7 +213,7 @@ def optional_day(raw: str) -> date | None:
 
 
 @router.post("/subsidy/rule")
-def subsidy_rule(cu: Admin, db: DB, now: Now, year: Annotated[str, Form()] = "",
+def subsidy_rule(request: Request, cu: Admin, db: DB, now: Now, year: Annotated[str, Form()] = "",
                  rate_per_mille: Annotated[str, Form()] = "", eligible: Annotated[str, Form()] = "first",
                  window_from: Annotated[str, Form()] = "", window_to: Annotated[str, Form()] = "",
                  note: Annotated[str, Form()] = "") -> Response:
@@ -191,7 +225,7 @@ def subsidy_rule(cu: Admin, db: DB, now: Now, year: Annotated[str, Form()] = "",
                  actor=cu.actor, now=now)
     except (OversightError, InvalidOperation, ValueError) as exc:
         return back("/oversight/admin/subsidy", year=y, error=str(exc) if isinstance(exc, OversightError)
-                    else "费率或日期格式有误")
+                    else translate("ova.error.rule", lang_of(request)))
     return back("/oversight/admin/subsidy", year=y, msg="saved")
 
 
@@ -253,7 +287,7 @@ async def corrections_add(request: Request, cu: Admin, db: DB, now: Now) -> Resp
     reason = str(form.get("reason", ""))
     try:
         if not bank or not contract:
-            raise OversightError("请填写银行和合同编号")
+            raise OversightError(translate("ova.error.loan", lang_of(request)))
         correct_loan(db, bank_code=bank, contract_no=contract, values=values, reason=reason, actor=cu.actor, now=now)
     except OversightError as exc:
         ctx = corrections_context(db, "", bank, contract)
@@ -279,12 +313,12 @@ def compensation_page(request: Request, cu: Admin, db: DB, status: str = "", msg
 
 
 @router.post("/compensation/{claim_id}/decide")
-def compensation_decide(cu: Admin, db: DB, now: Now, claim_id: int, decision: Annotated[str, Form()],
+def compensation_decide(request: Request, cu: Admin, db: DB, now: Now, claim_id: int, decision: Annotated[str, Form()],
                         note: Annotated[str, Form()] = "") -> Response:
     """Approve or reject one pending claim (a rejection needs a reason)."""
     try:
         if decision not in ("approve", "reject"):
-            raise OversightError("请选择批准或不予补偿")
+            raise OversightError(translate("ova.error.decision", lang_of(request)))
         decide_claim(db, claim_id, approve=decision == "approve", note=note, actor=cu.actor, now=now)
     except OversightError as exc:
         return back("/oversight/admin/compensation", error=str(exc))
