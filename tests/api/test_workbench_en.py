@@ -11,6 +11,7 @@ import pytest
 from shoudai.db import session_scope
 from shoudai.kit.calendar import SHANGHAI
 from shoudai.lending import sla, sweep
+from shoudai.web.pages.workbench import HINT_KEYS
 
 from .conftest import signed_in_fresh_step
 from .test_lists_pages_en import CJK, chrome_cjk, english, title_of
@@ -81,6 +82,7 @@ def test_workbench_and_compliance_have_no_chinese_chrome_in_english(worked):
     pushed = bank.get(f"/bank/needs/{ids['pushed']}").text
     assert "Bank statements for the last 6 months" in pushed
     assert f'value="{sla.CONDITION_HINTS[0]}"' in pushed  # what is sent and stored stays the business's text
+    assert set(sla.CONDITION_HINTS) == set(HINT_KEYS)  # an offered condition without a label would show in Chinese
     compliance = worked["admin"].get(f"/lending/compliance?month={worked['month']}").text
     assert "Answer clock (2 working days)" in compliance and "工商银行" in compliance
     assert '"rate": "On-time rate (%)"' in compliance  # the chart's series names

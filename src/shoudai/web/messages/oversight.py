@@ -101,8 +101,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ov.rcol.guarantor": ("担保机构", "Guarantor"),
     "ov.rcol.guarantee_fee": ("担保费率(%)", "Guarantee fee (%)"),
     "ov.rcol.county": ("行政区划代码", "Division code"),
-    "ov.rcol.borrower_code": ("借款人统一社会信用代码（或借款人证件号码）",
-                              "Borrower's unified social credit code (or ID number)"),
     # The city admin's pages.
     "ova.nav.targets": ("目标管理", "Targets"),
     "ova.nav.assessment": ("年度考核", "Annual assessment"),

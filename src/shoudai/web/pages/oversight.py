@@ -53,8 +53,7 @@ KINDS = {  # download kind → (file name pattern, media type)
 
 
 # The report file's column labels (as problems name them) → their message keys.
-COLUMN_KEYS = {**{c.label: f"ov.rcol.{c.key}" for c in spec.COLUMNS},
-               "借款人统一社会信用代码（或借款人证件号码）": "ov.rcol.borrower_code"}
+COLUMN_KEYS = {c.label: f"ov.rcol.{c.key}" for c in spec.COLUMNS}
 
 
 def column_label(label: str | None, lang: str) -> str:
