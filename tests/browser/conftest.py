@@ -7,6 +7,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import httpx
@@ -27,15 +29,21 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """A fresh database with the demo accounts, served by uvicorn; yields the base URL."""
+def demo_site(data, seed: str | None = None) -> dict:
+    """The environment of a fresh SQLite site in `data` with the demo accounts; `seed` is Python run against it."""
     if not os.path.exists(CHROMIUM):
         pytest.skip("Debian chromium not installed")
-    data = tmp_path_factory.mktemp("web")
     env = {**os.environ, "SHOUDAI_DATA_DIR": str(data), "SHOUDAI_DATABASE_URL": f"sqlite:///{data / 'web.db'}"}
-    subprocess.run([sys.executable, "-c", "from shoudai.cli import app; app()", "web", "demo-accounts"], env=env, check=True,
-                   capture_output=True)
+    subprocess.run([sys.executable, "-c", "from shoudai.cli import app; app()", "web", "demo-accounts"], env=env,
+                   check=True, capture_output=True)
+    if seed:
+        subprocess.run([sys.executable, "-c", seed], env=env, check=True, capture_output=True)
+    return env
+
+
+@contextmanager
+def running_app(env: dict, data) -> Iterator[str]:
+    """uvicorn serving the app with `env` on a free port; yields the base URL and stops the server afterwards."""
     port = _free_port()
     log = (data / "uvicorn.log").open("wb")
     proc = subprocess.Popen(
@@ -64,6 +72,14 @@ def server(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A fresh database with the demo accounts, served by uvicorn; yields the base URL."""
+    data = tmp_path_factory.mktemp("web")
+    with running_app(demo_site(data), data) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

@@ -3,17 +3,11 @@ a contact; a county officer opening another county's entity gets 404."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-
-import httpx
 import openpyxl
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import _free_port, sign_in
+from .conftest import demo_site, running_app, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -24,34 +18,9 @@ SEED = ("from shoudai.db import session_scope; from shoudai.outreach import samp
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """As conftest's server, plus a sample list version (60 entries in each of two counties)."""
-    if not os.path.exists("/usr/bin/chromium"):
-        pytest.skip("Debian chromium not installed")
     data = tmp_path_factory.mktemp("lists-web")
-    env = {**os.environ, "SHOUDAI_DATA_DIR": str(data), "SHOUDAI_DATABASE_URL": f"sqlite:///{data / 'web.db'}"}
-    subprocess.run([sys.executable, "-c", "from shoudai.cli import app; app()", "web", "demo-accounts"], env=env,
-                   check=True, capture_output=True)
-    subprocess.run([sys.executable, "-c", SEED], env=env, check=True, capture_output=True)
-    port = _free_port()
-    log = (data / "uvicorn.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "shoudai.web.app:create_app", "--host",
-                             "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        else:
-            raise RuntimeError("uvicorn did not start")
+    with running_app(demo_site(data, SEED), data) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
 
 
 def test_county_officer_filters_downloads_and_cannot_open_other_county(new_page, tmp_path):

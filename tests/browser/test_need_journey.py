@@ -4,15 +4,12 @@ in to /status and sees the answer. Codes are read from the demo SMS gateway's fi
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import create_engine, select, update
@@ -24,7 +21,7 @@ from shoudai.lending.models import Need, RateBucket
 from shoudai.outreach import sample
 from shoudai.registry.models import ListEntry
 
-from .conftest import _free_port
+from .conftest import demo_site, running_app
 
 pytestmark = pytest.mark.browser
 
@@ -37,14 +34,9 @@ NAME = "辉县市便民百货店"
 @pytest.fixture(scope="module")
 def web(tmp_path_factory):
     """Data dir, environment and database URL of a fresh demo site with one channel and one registry entry."""
-    if not os.path.exists("/usr/bin/chromium"):
-        pytest.skip("Debian chromium not installed")
     data = tmp_path_factory.mktemp("need-web")
-    url = f"sqlite:///{data / 'web.db'}"
-    env = {**os.environ, "SHOUDAI_DATA_DIR": str(data), "SHOUDAI_DATABASE_URL": url}
-    subprocess.run([sys.executable, "-c", "from shoudai.cli import app; app()", "web", "demo-accounts"], env=env,
-                   check=True, capture_output=True)
-    engine = create_engine(url)
+    env = demo_site(data)
+    engine = create_engine(env["SHOUDAI_DATABASE_URL"])
     with session_scope(engine) as s:
         channels.create_channel(s, code="hx-tax", name="辉县市税务局办税服务厅", kind="tax_hall",
                                 county_code="410782", actor="test:seed")
@@ -58,27 +50,8 @@ def web(tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(web):
     """As conftest's server, on the seeded site above."""
-    port = _free_port()
-    log = (web["data"] / "uvicorn.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "shoudai.web.app:create_app", "--host",
-                             "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                            env=web["env"], stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        else:
-            raise RuntimeError("uvicorn did not start")
+    with running_app(web["env"], web["data"]) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
 
 
 def sms_code(web) -> str:

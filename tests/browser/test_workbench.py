@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-
-import httpx
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import _free_port, sign_in
+from .conftest import demo_site, running_app, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -47,34 +41,9 @@ for n in range(1, 4):
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """A fresh SQLite database with the demo accounts and three pushed needs, served by uvicorn."""
-    if not os.path.exists("/usr/bin/chromium"):
-        pytest.skip("Debian chromium not installed")
     data = tmp_path_factory.mktemp("workbench-web")
-    env = {**os.environ, "SHOUDAI_DATA_DIR": str(data), "SHOUDAI_DATABASE_URL": f"sqlite:///{data / 'web.db'}"}
-    subprocess.run([sys.executable, "-c", "from shoudai.cli import app; app()", "web", "demo-accounts"], env=env,
-                   check=True, capture_output=True)
-    subprocess.run([sys.executable, "-c", SEED], env=env, check=True, capture_output=True)
-    port = _free_port()
-    log = (data / "uvicorn.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "shoudai.web.app:create_app", "--host",
-                             "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        else:
-            raise RuntimeError("uvicorn did not start")
+    with running_app(demo_site(data, SEED), data) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
 
 
 def test_bank_hq_answers_one_need_bulk_answers_two_and_sees_compliance(page):
