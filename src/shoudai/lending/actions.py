@@ -214,7 +214,8 @@ def onward_options(session: Session, need: Need, *, now: datetime | None = None)
     now = now_utc(now)
     rows = tracks_of(session, need)
     stuck = [r.id for r in rows if r.stage == sla.DECLINED or sla.breached(to_track(r), now)]
-    nxt = routing.next_bank(need.uscc, need.county_code, need.amount_wan, [r.bank_code for r in rows])
+    nxt = routing.next_bank(need.uscc, need.county_code, need.amount_wan, [r.bank_code for r in rows],
+                            term_months=need.term_months, guarantee=need.guarantee)
     return {"stuck_tracks": stuck, "next_bank": nxt, "centre": need.referred_to_centre_at is None,
             "plan": need.plan_requested_at is None}
 
@@ -245,7 +246,8 @@ def reroute(session: Session, need: Need, to: str, *, from_track_id: int | None 
         session.flush()
         return None
     tried = [r.bank_code for r in tracks_of(session, need)]
-    target = bank_code or routing.next_bank(need.uscc, need.county_code, need.amount_wan, tried)
+    target = bank_code or routing.next_bank(need.uscc, need.county_code, need.amount_wan, tried,
+                                            term_months=need.term_months, guarantee=need.guarantee)
     if target is None:
         raise LendingError("no_bank_left", "已尝试所有银行，建议到首贷续贷服务中心或申请一企一策")
     if target in tried:

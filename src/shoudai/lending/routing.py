@@ -1,8 +1,10 @@
 """Which banks a need goes to when the business says "recommend for me", and where it goes next (Q7).
 
-The rule, until the product catalogue (four lists, F1) exists — deterministic and explainable:
+First the banks' published first-loan products (reference products.csv, F1's credit list): only banks with a product
+that fits the amount, term, county and guarantee are recommended. Among those (or among all, when no product fits or
+the city has no catalogue, so a business is never left with no bank), an order that is deterministic and explainable:
   1. the business's own county's rural commercial bank (a local legal-person bank; city districts and zones
-     get 新乡农商银行);
+     get the city's own, e.g. 新乡农商银行);
   2. for amounts up to 300万元 the Postal Savings Bank (its inclusive-finance mandate), above that one of the
      five large state banks, chosen by a stable hash of the credit code so the load spreads evenly;
   3. one city commercial bank, chosen the same way.
@@ -16,7 +18,7 @@ import hashlib
 from collections.abc import Sequence
 from decimal import Decimal
 
-from shoudai.reference.loaders import Bank, banks, division_names
+from shoudai.reference.loaders import Bank, Product, banks, city, division_names, products
 
 POSTAL_LIMIT_WAN = Decimal(300)
 MAX_BANKS = 3
@@ -39,8 +41,9 @@ def county_rural_bank(county_code: str | None, all_banks: Sequence[Bank]) -> str
     for b in rural:
         if stem and b.name.startswith(stem):
             return b.code
-    city = [b for b in rural if b.name.startswith("新乡")]
-    return city[0].code if city else (rural[0].code if rural else None)
+    city_stem = city().name.rstrip("市")
+    own = [b for b in rural if city_stem and b.name.startswith(city_stem)]
+    return own[0].code if own else (rural[0].code if rural else None)
 
 
 def ordering(uscc: str, county_code: str | None, amount_wan: Decimal, all_banks: Sequence[Bank] | None = None
@@ -65,10 +68,22 @@ def ordering(uscc: str, county_code: str | None, amount_wan: Decimal, all_banks:
     return [c for c in out if not (c in seen or seen.add(c))]
 
 
-def recommend(uscc: str, county_code: str | None, amount_wan: Decimal, all_banks: Sequence[Bank] | None = None
-              ) -> list[str]:
-    """Three banks for a "recommend for me" need: local rural bank, a large bank, a city bank."""
+def fitting(order: Sequence[str], county_code: str | None, amount_wan: Decimal, term_months: int | None = None,
+            guarantee: str | None = None, catalogue: Sequence[Product] | None = None) -> list[str]:
+    """The banks of `order` (in that order) with a published product that fits this need."""
+    catalogue = products() if catalogue is None else catalogue
+    amount = Decimal(amount_wan)
+    ok = {p.bank_code for p in catalogue if p.fits(amount, term_months, county_code, guarantee)}
+    return [c for c in order if c in ok]
+
+
+def recommend(uscc: str, county_code: str | None, amount_wan: Decimal, all_banks: Sequence[Bank] | None = None, *,
+              term_months: int | None = None, guarantee: str | None = None,
+              catalogue: Sequence[Product] | None = None) -> list[str]:
+    """Up to three banks for a "recommend for me" need: local rural bank, a large bank, a city bank — among the
+    banks whose products fit, when any do."""
     order = ordering(uscc, county_code, amount_wan, all_banks)
+    order = fitting(order, county_code, amount_wan, term_months, guarantee, catalogue) or order
     picked = order[:1]
     pools = [("large_state",), ("city_commercial",)]
     cats = {b.code: b.category for b in (all_banks if all_banks is not None else banks())}
@@ -86,9 +101,11 @@ def recommend(uscc: str, county_code: str | None, amount_wan: Decimal, all_banks
 
 
 def next_bank(uscc: str, county_code: str | None, amount_wan: Decimal, tried: Sequence[str],
-              all_banks: Sequence[Bank] | None = None) -> str | None:
-    """The best bank this need has not been to yet, or None when every bank has been tried."""
-    for code in ordering(uscc, county_code, amount_wan, all_banks):
+              all_banks: Sequence[Bank] | None = None, *, term_months: int | None = None,
+              guarantee: str | None = None, catalogue: Sequence[Product] | None = None) -> str | None:
+    """The best bank this need has not been to yet (one whose product fits first), or None when all were tried."""
+    order = ordering(uscc, county_code, amount_wan, all_banks)
+    for code in fitting(order, county_code, amount_wan, term_months, guarantee, catalogue) + order:
         if code not in tried:
             return code
     return None

@@ -109,7 +109,8 @@ def submit_need(session: Session, form: NeedForm, *, channel: str | Channel, ide
     _lock_business(session, f.uscc)
     record = registry(session, f.uscc)
     county = record.county_code if record else (ch.county_code or None)
-    chosen = list(f.banks) or routing.recommend(f.uscc, county, f.amount_wan)
+    chosen = list(f.banks) or routing.recommend(f.uscc, county, f.amount_wan, term_months=f.term_months,
+                                                guarantee=f.guarantee)
     need = Need(
         ref=new_ref(), idempotency_key=key, kind=f.kind, channel_id=ch.id, uscc=f.uscc, name=f.name,
         county_code=county, entity_kind=record.entity_kind if record else None, amount_wan=f.amount_wan,

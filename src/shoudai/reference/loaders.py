@@ -61,6 +61,25 @@ class SizeRule:
     small: tuple[Decimal, ...]
 
 
+@dataclass(frozen=True)
+class Product:
+    """A bank's published first-loan product (F1's credit list), as the need form's "recommend for me" reads it."""
+
+    bank_code: str
+    name: str
+    min_wan: Decimal
+    max_wan: Decimal
+    max_term_months: int
+    guarantees: frozenset[str]  # empty: any guarantee on offer
+    counties: frozenset[str]  # empty: the whole city
+
+    def fits(self, amount_wan: Decimal, term_months: int | None, county: str | None, guarantee: str | None) -> bool:
+        return (self.min_wan <= amount_wan <= self.max_wan
+                and (term_months is None or term_months <= self.max_term_months)
+                and (not self.counties or county in self.counties)
+                and (not self.guarantees or guarantee is None or guarantee in self.guarantees))
+
+
 def reference_dir() -> Path:
     return get_settings().reference_dir or PACKAGE_DATA
 
@@ -108,6 +127,22 @@ def banks() -> tuple[Bank, ...]:
 
 
 @lru_cache
+def products() -> tuple[Product, ...]:
+    """The banks' published first-loan products; a city without a products.csv has none (routing falls back)."""
+    if not (reference_dir() / "products.csv").exists():
+        return ()
+
+    def split(v: str) -> frozenset[str]:
+        return frozenset(x.strip() for x in v.split("|") if x.strip())
+
+    return tuple(
+        Product(r["bank_code"], r["product"], Decimal(r["min_wan"]), Decimal(r["max_wan"]), int(r["max_term_months"]),
+                split(r["guarantees"]), split(r["counties"]))
+        for r in _rows("products.csv")
+    )
+
+
+@lru_cache
 def industry_sections() -> tuple[IndustrySection, ...]:
     return tuple(
         IndustrySection(r["section"], r["name"], int(r["division_from"]), int(r["division_to"]))
@@ -137,5 +172,5 @@ def size_rules() -> tuple[SizeRule, ...]:
 
 def clear_caches() -> None:
     """Forget loaded files (tests that point SHOUDAI_REFERENCE_DIR elsewhere)."""
-    for fn in (city, divisions, banks, industry_sections, size_rules):
+    for fn in (city, divisions, banks, products, industry_sections, size_rules):
         fn.cache_clear()

@@ -39,3 +39,44 @@ def test_never_the_policy_or_village_bank_and_next_bank_exhausts():
         assert nxt not in tried
         tried.append(nxt)
     assert tried == order
+
+
+# --- the published products (products.csv) decide who is recommended ------------------------------------------
+
+def _fits(code, county, amount, term, guarantee):
+    from shoudai.reference.loaders import products
+
+    return any(p.bank_code == code and p.fits(Decimal(amount), term, county, guarantee) for p in products())
+
+
+def test_only_banks_whose_products_fit_are_recommended():
+    uscc = "92410782MA00000011"
+    big = routing.recommend(uscc, "410782", Decimal(500), term_months=12, guarantee="mortgage")
+    # 500万元 is beyond the rural bank's and the postal bank's products (≤ 300万元): neither is offered.
+    assert big and "HXRCB" not in big and "PSBC" not in big
+    assert all(_fits(c, "410782", 500, 12, "mortgage") for c in big)
+    small = routing.recommend(uscc, "410782", Decimal(50), term_months=12, guarantee="credit")
+    assert small[:2] == ["HXRCB", "PSBC"] and all(_fits(c, "410782", 50, 12, "credit") for c in small)
+
+
+def test_term_guarantee_and_county_narrow_the_choice():
+    order = routing.ordering("92410782MA00000011", "410782", Decimal(100))
+    credit_only = routing.fitting(order, "410782", Decimal(100), 12, "credit")
+    assert "SPDB" in credit_only and "SPDB" not in routing.fitting(order, "410782", Decimal(100), 12, "mortgage")
+    assert "CITIC" not in routing.fitting(order, "410782", Decimal(100), 24, None)  # its product runs 12 months
+    # A county's rural bank lends in its own county only.
+    assert "WHRCB" not in routing.fitting(routing.ordering("x", "410782", Decimal(50)), "410782", Decimal(50))
+
+
+def test_no_fitting_product_or_no_catalogue_falls_back_to_the_rule():
+    uscc = "92410782MA00000011"
+    huge = routing.recommend(uscc, "410782", Decimal(5000), term_months=60)
+    assert len(huge) == 3  # nothing fits 5000万元 for 60 months: the business still gets three banks
+    # A city without a catalogue: the rule alone, so the local rural bank leads even at 500万元.
+    assert routing.recommend(uscc, "410782", Decimal(500), catalogue=())[0] == "HXRCB"
+
+
+def test_reroute_prefers_a_bank_whose_product_fits():
+    uscc = "92410782MA00000011"
+    nxt = routing.next_bank(uscc, "410782", Decimal(500), ["ICBC"], term_months=12, guarantee="mortgage")
+    assert nxt not in ("HXRCB", "PSBC", "ICBC") and _fits(nxt, "410782", 500, 12, "mortgage")

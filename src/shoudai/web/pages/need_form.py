@@ -93,7 +93,8 @@ def lookup(request: Request, db: DB, now: Now, code: str, uscc: str = "") -> Res
 
 
 @router.get("/q/{code}/recommend")
-def recommend(request: Request, db: DB, code: str, uscc: str = "", amount_wan: str = "") -> Response:
+def recommend(request: Request, db: DB, code: str, uscc: str = "", amount_wan: str = "", term_months: str = "",
+              guarantee: str = "") -> Response:
     """Fragment: the banks "为我推荐" would choose, so the consent names them before the business agrees."""
     channel = channel_or_404(db, code)
     key = normalise_uscc(uscc)
@@ -105,7 +106,9 @@ def recommend(request: Request, db: DB, code: str, uscc: str = "", amount_wan: s
         amount = Decimal(0)
     record = identity.db_registry_lookup(db, key) if len(key) == 18 else None
     county = record.county_code if record else channel.county_code
-    names = [bank_name(c) for c in routing.recommend(key, county, amount)]
+    term = int(term_months) if term_months.isdigit() and 0 < int(term_months) < 1000 else None
+    names = [bank_name(c) for c in routing.recommend(key, county, amount, term_months=term,
+                                                     guarantee=guarantee[:20] or None)]
     return render(request, "need/_recommended.html", {"names": names})
 
 

@@ -21,7 +21,8 @@
     var chosen = boxes.filter(function (b) { return b.checked; });
     boxes.forEach(function (b) { b.disabled = recommend.checked || (!b.checked && chosen.length >= 3); });
     if (!recommend.checked) { show(chosen.map(function (b) { return b.getAttribute("data-name"); })); return; }
-    var q = new URLSearchParams({ uscc: form.uscc.value, amount_wan: form.amount_wan.value });
+    var q = new URLSearchParams({ uscc: form.uscc.value, amount_wan: form.amount_wan.value,
+      term_months: form.term_months ? form.term_months.value : "", guarantee: form.guarantee ? form.guarantee.value : "" });
     fetch("/q/" + encodeURIComponent(form.getAttribute("data-channel")) + "/recommend?" + q.toString())
       .then(function (r) { return r.ok ? r.text() : ""; })
       .then(function (html) { if (recommend.checked) { list.innerHTML = html; } });
@@ -29,7 +30,7 @@
 
   form.addEventListener("change", function (evt) {
     var n = evt.target.name;
-    if (n === "banks" || n === "recommend_for_me" || (recommend.checked && (n === "uscc" || n === "amount_wan"))) { update(); }
+    if (n === "banks" || n === "recommend_for_me" || (recommend.checked && ["uscc", "amount_wan", "term_months", "guarantee"].indexOf(n) >= 0)) { update(); }
   });
   update();
 })();
