@@ -20,7 +20,7 @@ CHANNEL = "hx-tax"
 PHONE = "13800138000"
 TOKEN_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 KEY_RE = re.compile(r'name="idempotency_key" value="([^"]+)"')
-OTP_ID_RE = re.compile(r'name="otp_id" value="(\d+)"')
+OTP_ID_RE = re.compile(r'name="otp_id" value="([^"]+)"')
 REF_RE = re.compile(r'data-testid="ref">(XQ[0-9A-Z]+)<')
 
 

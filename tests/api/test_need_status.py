@@ -206,3 +206,17 @@ def test_consent_withdrawn_before_the_code_step_means_nothing_is_pushed(app, cli
     r = send_code(client, token, ref)  # the form's tab, still open: no code, no push
     assert r.status_code == 200 and 'data-testid="withdrawn"' in r.text
     assert _tracks(app, ref) == {} and _need(app, ref).status == service.CLOSED
+
+
+def test_the_code_page_does_not_tell_whether_the_phone_is_the_businesss_contact(app, client, clock):
+    seed(app, clock)
+    pushed_need(app, client, clock, 1)
+    pages = []
+    for phone in ("13800138000", "13900000000"):  # the need's contact, then a stranger's phone
+        clock.advance(seconds=61)
+        c = TestClient(app)
+        r = c.post("/status/code", data={"csrf_token": _token(c), "uscc": make_uscc(1), "phone": phone})
+        assert r.status_code == 200
+        pages.append(OTP_ID_RE.search(r.text).group(1))
+    # Both carry a sealed reference of the same shape (never a bare id or a 0 that would give the answer away).
+    assert len(pages[0]) == len(pages[1]) and not any(p.isdigit() for p in pages) and pages[0] != pages[1]

@@ -37,6 +37,21 @@ IDLE = timedelta(minutes=30)
 # Sign-in codes tried per phone per hour, on top of the 5 tries each code allows (OWASP API6).
 LOGIN_LIMIT = Limit(10, timedelta(hours=1))
 STATUS_PURPOSE = "status"
+# The challenge id travels sealed: a bare id (or 0 when no code was sent) would tell a prober whether the phone is
+# the business's contact; sealed with a fresh nonce, both answers look alike.
+OTP_REF_CONTEXT = "web.status_otp_ref"
+
+
+def _seal_otp(otp_id: int | None) -> str:
+    return encrypt_field(f"{otp_id or 0:015d}", OTP_REF_CONTEXT)  # fixed width: the length says nothing either
+
+
+def _unseal_otp(token: str) -> int:
+    try:
+        value = decrypt_field(token, OTP_REF_CONTEXT)
+    except (CryptoError, ValueError):
+        return 0
+    return int(value) if value.isdigit() else 0
 
 
 def seal(uscc: str, now: datetime) -> str:
@@ -101,12 +116,12 @@ def status_send_code(request: Request, db: DB, now: Now, uscc: Annotated[str, Fo
         return limited(request, exc)
     # The same answer whether or not the pair matched: the page must not reveal who is whose contact.
     note = translate("need.status.sent", lang_of(request), phone=mask_phone(phone_n))
-    return render(request, "need/status_login.html", {"v": v, "otp_id": otp_id or 0, "note": note})
+    return render(request, "need/status_login.html", {"v": v, "otp_id": _seal_otp(otp_id), "note": note})
 
 
 @router.post("/status/login")
 def status_login(request: Request, db: DB, now: Now, uscc: Annotated[str, Form(max_length=40)] = "",
-                 phone: Annotated[str, Form(max_length=30)] = "", otp_id: Annotated[str, Form(max_length=20)] = "",
+                 phone: Annotated[str, Form(max_length=30)] = "", otp_id: Annotated[str, Form(max_length=200)] = "",
                  otp_code: Annotated[str, Form(max_length=12)] = "") -> Response:
     """Check the sign-in code; success gives the business session cookie."""
     key, phone_n = normalise_uscc(uscc), identity.normalise_phone(phone)
@@ -115,8 +130,9 @@ def status_login(request: Request, db: DB, now: Now, uscc: Annotated[str, Form(m
     if not decision.allowed:
         return limited(request, identity.RateLimited("status_login", decision.retry_after))
     ok = False
-    if otp_id.isdigit() and int(otp_id) > 0 and business.is_contact(db, key, phone_n):
-        ok, _problem = identity.check_otp(db, int(otp_id), phone_n, otp_code, now=now)
+    challenge = _unseal_otp(otp_id)
+    if challenge > 0 and business.is_contact(db, key, phone_n):
+        ok, _problem = identity.check_otp(db, challenge, phone_n, otp_code, now=now)
     if not ok:
         ctx = {"v": v, "otp_id": otp_id, "error": translate("need.status.bad", lang_of(request))}
         return render(request, "need/status_login.html", ctx, status_code=401)
