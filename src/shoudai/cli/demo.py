@@ -67,7 +67,9 @@ def _loan_needs(seed: int) -> None:
     with console.status("正在模拟扫码融资需求与银行 211 对接…"), session_scope() as session:
         if not session.scalar(select(exists().where(Need.id.is_not(None)))):
             r = seed_demo_needs(session, now=datetime.now(UTC), seed=seed)
-            stages = "，".join(f"{k} {v}" for k, v in sorted(r.stages.items()))
+            from shoudai.web.i18n import translate
+
+            stages = "，".join(f"{translate('wb.stage.' + k)} {v}" for k, v in sorted(r.stages.items()))
             console.print(f"融资需求 loan needs: {r.needs} 笔，对接 {r.tracks} 条（{stages}），超时 {r.breaches} 次")
         codes = list(session.scalars(select(Channel.code).order_by(Channel.id).limit(3)))
     for code in codes:
