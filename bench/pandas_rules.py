@@ -48,7 +48,7 @@ def read(path: Path) -> pd.DataFrame:
 
 def pandas_rules(city: Path) -> dict[str, int]:
     key = get_settings().blind_index_key
-    pkey = lambda v: hashlib.sha256(f"{key}|{v}".encode()).hexdigest() if v else None  # noqa: E731
+    pkey = lambda v: hashlib.sha256(f"{key}|{v}".encode()).hexdigest() if v else None
     reg, tax, cred = read(city / "registry.csv"), read(city / "tax.csv"), read(city / "credit.csv")
     reg = reg.drop_duplicates()
     reg["uscc"] = code(reg["统一社会信用代码"])

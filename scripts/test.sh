@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --dev
+# The whole suite (no arguments) starts with the linter: a lint error fails the run like a failing test.
+[ $# -eq 0 ] && .venv/bin/ruff check src tests bench
 
 pgdir=$(mktemp -d /tmp/shoudai-pg.XXXXXX)
 trap 'scripts/pg.sh stop "$pgdir"' EXIT

@@ -1,6 +1,7 @@
 """Alembic environment: the URL comes from the caller (shoudai.migrate) or the settings."""
 
 from alembic import context
+
 from shoudai.config import get_settings
 from shoudai.db import make_engine
 from shoudai.models import metadata

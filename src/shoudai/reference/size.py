@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from shoudai.reference.loaders import SizeRule, section_of_division, size_rules
 
+
 def rule_for(industry_code: str | None, rules: tuple[SizeRule, ...] | None = None) -> SizeRule:
     """The rule whose `match` is the longest prefix of the code ('C1713' or '1713'); '*' when none fits."""
     rules = rules or size_rules()

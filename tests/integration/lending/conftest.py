@@ -58,9 +58,9 @@ class Kit:
         self.session, self.channel, self.registry = session, channel, registry
 
     def form(self, n=1, **over) -> NeedForm:
-        values = dict(uscc=make_uscc(n), name=f"辉县市测试商行{n}", amount_wan="50", term_months="12",
-                      purpose="进货周转", guarantee="credit", contact_name="王小明", contact_phone="13800138000",
-                      banks=("HXRCB", "PSBC"), consent=True)
+        values = {"uscc": make_uscc(n), "name": f"辉县市测试商行{n}", "amount_wan": "50", "term_months": "12",
+                      "purpose": "进货周转", "guarantee": "credit", "contact_name": "王小明", "contact_phone": "13800138000",
+                      "banks": ("HXRCB", "PSBC"), "consent": True}
         values.update(over)
         return NeedForm(**values)
 

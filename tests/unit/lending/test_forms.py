@@ -11,8 +11,8 @@ CODE = "92410782MA0000001" + uscc.calc_check_digit("92410782MA0000001")
 
 
 def _form(**over):
-    values = dict(uscc=CODE, name="测试商行", amount_wan="50", term_months="12", purpose="进货", guarantee="credit",
-                  contact_name="王小明", contact_phone="138 0013 8000", banks=("icbc", "PSBC", "ICBC"), consent=True)
+    values = {"uscc": CODE, "name": "测试商行", "amount_wan": "50", "term_months": "12", "purpose": "进货", "guarantee": "credit",
+                  "contact_name": "王小明", "contact_phone": "138 0013 8000", "banks": ("icbc", "PSBC", "ICBC"), "consent": True}
     values.update(over)
     return NeedForm(**values)
 

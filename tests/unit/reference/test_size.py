@@ -18,7 +18,7 @@ def test_rule_for_takes_the_longest_prefix(code, rule):
 
 def test_both_bounds_are_needed_for_a_class():
     industry = rule_for("C1713")  # medium: ≥300 people AND ≥2000万元
-    assert classify(industry, {"employees": 350, "revenue": Decimal("2000")}) == "medium"
+    assert classify(industry, {"employees": 350, "revenue": Decimal(2000)}) == "medium"
     assert classify(industry, {"employees": 350, "revenue": Decimal("1999.99")}) == "small"
     assert classify(industry, {"employees": 1000, "revenue": 40000}) == "large"
     assert classify(industry, {"employees": 5000, "revenue": 39999}) == "medium"
@@ -29,7 +29,7 @@ def test_missing_figures_make_the_class_unknown_unless_one_shows_micro():
     industry = rule_for("C1713")
     assert classify(industry, {"employees": 500, "revenue": None}) == "unknown"
     assert classify(industry, {"employees": None, "revenue": None}) == "unknown"
-    assert classify(industry, {"employees": None, "revenue": Decimal("299")}) == "micro"
+    assert classify(industry, {"employees": None, "revenue": Decimal(299)}) == "micro"
 
 
 def test_single_indicator_rules():

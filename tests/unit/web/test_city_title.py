@@ -34,6 +34,7 @@ def test_another_citys_file_with_an_english_name(tmp_path, monkeypatch):
 
 def test_a_file_without_name_en_falls_back_to_the_chinese_name(tmp_path, monkeypatch):
     zh, en = _titles(tmp_path, monkeypatch, "code,name,province\n4101,郑州市,河南省\n")
+    assert zh == "郑州市首贷通服务平台"
     assert en == "郑州市 First-Loan Platform"
 
 
