@@ -4,11 +4,11 @@ other branches and banks, and other roles, get 404/403 and see nothing."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from shoudai.audit.models import AuditEvent
 from shoudai.db import session_scope
-from shoudai.outreach.models import Claim
+from shoudai.outreach.models import Claim, Contact
 
 from .lists_world import add_world
 from .test_lists_pages import FREE_KEY, ICBC_KEY, claim_id, post, signed_in, user_id
@@ -39,6 +39,13 @@ def test_officer_takes_from_its_branch_pool_into_its_queue(world, clock):
     assert "网点待领取" in page and "ICBC-HQ-01" in page
     lo = signed_in(world, clock, "officer")
     assert "本网点待领取 2 户" in lo.get("/lists/queue").text
+    # Before taking it, the officer may look at a pooled business's page (timeline, claim) — but not record contacts.
+    page = lo.get("/lists/entity", params={"key": ICBC_KEY})
+    assert page.status_code == 200 and "红旗样本便利店1" in page.text
+    refused = post(lo, "/lists/entity/contact", {"key": ICBC_KEY, "outcome": "暂无需求"})
+    assert refused.status_code in (404, 409, 422), refused.status_code
+    with session_scope(world.state.engine) as s:
+        assert s.scalar(select(func.count()).select_from(Contact)) == 0
     pool = lo.get("/lists/branch").text
     assert "红旗样本便利店1" in pool and "红旗样本便利店5" in pool and "共 2 户" in pool
     r = post(lo, "/lists/take", {"claim_id": ids[1]})
@@ -63,6 +70,7 @@ def test_branch_pool_bola(world, clock):
         page = c.get("/lists/branch").text
         assert "红旗样本" not in page and "共 0 户" in page, name
         assert post(c, "/lists/take", {"claim_id": ids[0]}).status_code == 404, name
+        assert c.get("/lists/entity", params={"key": ICBC_KEY}).status_code == 404, name  # not its branch's pool
     others = {"bankhq": hq, **{n: signed_in(world, clock, n) for n in ("admin", "county410702", "clerk", "enterprise")}}
     for name, c in others.items():  # roles without a branch pool
         assert post(c, "/lists/take", {"claim_id": ids[0]}).status_code == 403, name

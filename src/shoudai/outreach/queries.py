@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Self
 
-from sqlalchemy import and_, exists, func, literal_column, or_, select, union_all
+from sqlalchemy import and_, exists, false, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from shoudai.accounts import roles
@@ -314,8 +314,11 @@ def entity_view(session: Session, scope: Scope, entity_key: str, now: datetime) 
             if not (scope.allows_county(county) or mine):
                 return None
         else:
-            # A loan officer sees only businesses ever assigned to it.
-            claims_q = claims_q.where(Claim.assigned_to == scope.user_id)
+            # A loan officer sees the businesses ever assigned to it, and those waiting in its branch's pool (so it
+            # can look before it takes one).
+            pooled = and_(Claim.assigned_to.is_(None), Claim.branch_code == scope.branch_code,
+                          Claim.status == ACTIVE) if scope.branch_code else false()
+            claims_q = claims_q.where(or_(Claim.assigned_to == scope.user_id, pooled))
             contacts_q = contacts_q.where(or_(Contact.officer_id == scope.user_id,
                                               Contact.claim_id.in_(select(Claim.id).where(
                                                   Claim.assigned_to == scope.user_id))))
