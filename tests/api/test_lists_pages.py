@@ -242,3 +242,23 @@ def test_bola_matrix(world, claimed):
         assert c[name].get("/lists/pool").status_code == 403
     for path in ("/lists/claims", "/lists/pool", "/lists/queue"):  # the city admin is sent to the overview
         assert c["admin"].get(path, follow_redirects=False).headers["location"] == "/lists"
+
+
+def test_bank_exports_its_unclaimed_pool_under_the_pages_filter(world, clock):
+    hq = signed_in(world, clock, "bankhq")
+    post(hq, "/lists/claim-bulk", {"year": "2026", "county": "410702", "tier": "B"})
+    page = hq.get("/lists/pool", params={"county": "410702"}).text
+    n = int(re.search(r"未认领 (\d+) 户", page).group(1))
+    assert 0 < n < 60 and 'action="/lists/pool/export"' in page
+    r = post(hq, "/lists/pool/export", {"year": "2026", "county": "410702"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/vnd.openxml")
+    rows = list(openpyxl.load_workbook(io.BytesIO(r.content)).active.iter_rows(min_row=3, values_only=True))
+    # What the page counts, claimed entries left out, legal representatives masked.
+    assert len(rows) == n and all(row[6] == "张*" for row in rows)
+    claimed = post(hq, "/lists/pool/export", {"year": "2026", "county": "410702", "tier": "B"})
+    assert list(openpyxl.load_workbook(io.BytesIO(claimed.content)).active.iter_rows(min_row=3)) == []
+    with session_scope(world.state.engine) as s:
+        ev = s.scalar(select(AuditEvent).where(AuditEvent.action == "lists.export_pool"))
+        assert ev.actor == "bankhq" and f'"rows":{n}' in ev.detail
+    for name in ("admin", "county410702", "officer", "clerk", "enterprise"):
+        assert post(signed_in(world, clock, name), "/lists/pool/export", {"year": "2026"}).status_code == 403, name

@@ -191,6 +191,15 @@ def pool(session: Session, scope: Scope, version_id: int, f: EntryFilter, now: d
                       per_page=per_page, counties=split_counties(scope, f))
 
 
+def iter_pool(session: Session, scope: Scope, version_id: int, f: EntryFilter, now: datetime, limit: int):
+    """A bank HQ's unclaimed pool for export, streamed in key order."""
+    if scope.role != roles.BANK_HQ or not scope.bank_code:
+        return iter(())
+    stmt = (select(ListEntry).where(*entry_conditions(scope, version_id, f), unclaimed(now))
+            .order_by(ListEntry.entity_key).limit(limit).execution_options(yield_per=2000))
+    return session.scalars(stmt)
+
+
 def _latest_contact():
     return (select(Contact.id).where(Contact.claim_id == Claim.id).order_by(Contact.id.desc()).limit(1)
             .correlate(Claim).scalar_subquery())

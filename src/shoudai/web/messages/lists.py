@@ -142,6 +142,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # Excel downloads.
     "lists.xlsx.sheet": ("名单", "List"),
     "lists.xlsx.title": ("{where} {year}年无贷户名单", "{where} no-loan lists {year}"),
+    "lists.pool.xlsx": ("{year}年本行可认领名单（未被认领）", "Unclaimed entries open to this bank, {year}"),
     "lists.xlsx.count": ("（共{n}户）", " ({n} businesses)"),
     "lists.xlsx.join": ("、", ", "),
     # Errors shown on the pages.

@@ -145,6 +145,24 @@ def pool(request: Request, cu: BankPageViewer, db: DB, now: Now, year: int | Non
     })
 
 
+@router.post("/pool/export")
+def export_pool(request: Request, cu: BankHQ, db: DB, now: Now, year: Annotated[int | None, Form()] = None,
+                list_kind: Text = "", tier: Text = "", section: Text = "", address: Text = "", change: Text = "",
+                county: Text = "") -> Response:
+    """The bank's unclaimed pool under the page's filter as Excel (legal representatives masked); audited."""
+    version = _version(db, year)
+    if version is None:
+        raise HTTPException(status_code=404)
+    f = _filter(list_kind, tier, section, address, change, county)
+    lang = lang_of(request)
+    lab = labels(lang)
+    rows = (excel.entry_values(e, lab) for e in queries.iter_pool(db, cu.scope, version.id, f, now, EXPORT_LIMIT))
+    data, n = excel.sheet(rows, translate("lists.pool.xlsx", lang, year=version.year), lang)
+    audit.record(db, cu.actor, "lists.export_pool", object_type="list_version", object_id=version.year, at=now,
+                 detail={"rows": n, "filter": f.params()})
+    return excel.download(data, f"pool-{version.year}", now)
+
+
 def _back(path: str, params: dict) -> RedirectResponse:
     return RedirectResponse(f"{path}?{urlencode({k: v for k, v in params.items() if v not in ('', None)})}",
                             status_code=303)
