@@ -3,6 +3,9 @@ other branches and banks, and other roles, get 404/403 and see nothing."""
 
 from __future__ import annotations
 
+import io
+
+import openpyxl
 import pytest
 from sqlalchemy import func, select
 
@@ -85,3 +88,20 @@ def test_branch_pool_bola(world, clock):
     with session_scope(world.state.engine) as s:  # nothing moved
         assert [s.get(Claim, int(i)).assigned_to for i in ids] == [None, None]
         assert {s.get(Claim, int(i)).branch_code for i in ids} == {"ICBC-HQ-01"}
+
+
+def test_officer_downloads_its_branch_pool(world, clock):
+    hq, _ = _pool(world, clock)
+    lo = signed_in(world, clock, "officer")
+    assert 'action="/lists/branch/export"' in lo.get("/lists/branch").text
+    r = post(lo, "/lists/branch/export", {})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/vnd.openxml")
+    names = sorted(row[1] for row in openpyxl.load_workbook(io.BytesIO(r.content)).active.iter_rows(
+        min_row=3, values_only=True))
+    assert names == ["红旗样本便利店1", "红旗样本便利店5"]
+    other = post(signed_in(world, clock, "officer2"), "/lists/branch/export", {})  # another branch: nothing
+    assert list(openpyxl.load_workbook(io.BytesIO(other.content)).active.iter_rows(min_row=3)) == []
+    assert post(hq, "/lists/branch/export", {}).status_code == 403
+    with session_scope(world.state.engine) as s:
+        ev = s.scalar(select(AuditEvent).where(AuditEvent.action == "lists.export_branch_pool"))
+        assert ev.actor == "officer" and '"rows":2' in ev.detail

@@ -11,10 +11,13 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from shoudai.accounts import roles
+from shoudai.audit import service as audit
 from shoudai.outreach import branch
 from shoudai.outreach.claims import NotInScope
-from shoudai.web.deps import DB, CurrentUser, Now, require_roles
-from shoudai.web.templating import render
+from shoudai.web.deps import DB, CurrentUser, Now, lang_of, require_roles
+from shoudai.web.i18n import translate
+from shoudai.web.pages import lists_excel as excel
+from shoudai.web.templating import county_name, local_time, render
 
 router = APIRouter()
 BankHQ = Annotated[CurrentUser, Depends(require_roles(roles.BANK_HQ))]
@@ -22,6 +25,7 @@ Officer = Annotated[CurrentUser, Depends(require_roles(roles.LOAN_OFFICER))]
 PoolViewer = Annotated[CurrentUser, Depends(require_roles(roles.LOAN_OFFICER, roles.CITY_ADMIN))]
 ClaimIds = Annotated[list[str] | None, Form()]
 PER_PAGE = 50
+EXPORT_LIMIT = 200_000
 
 
 def _ids(raw: list[str] | None) -> list[int]:
@@ -73,3 +77,17 @@ def assign_branch(request: Request, cu: BankHQ, db: DB, now: Now, claim_id: Clai
     except NotInScope:
         raise HTTPException(status_code=404) from None
     return _back("/lists/claims", {"pooled": n, "branch": branch_code})
+
+
+@router.post("/branch/export")
+def export_branch_pool(request: Request, cu: Officer, db: DB, now: Now) -> Response:
+    """The officer's branch pool as Excel (names of businesses only, no personal data); audited."""
+    lang = lang_of(request)
+    rows, _ = branch.pool(db, cu.scope, now, page=1, per_page=EXPORT_LIMIT)
+    values = ((name, county_name(county), translate("lists.kind." + kind, lang), tier,
+               local_time(c.expires_at, "%Y-%m-%d")) for c, name, county, tier, kind in rows)
+    title = f"{translate('lists.branch.title', lang)} · {cu.scope.branch_code or ''}"
+    data, n = excel.sheet(values, title, lang, excel.BRANCH_POOL_COLUMNS)
+    audit.record(db, cu.actor, "lists.export_branch_pool", object_type="branch", object_id=cu.scope.branch_code,
+                 at=now, detail={"rows": n})
+    return excel.download(data, "branch-pool", now)

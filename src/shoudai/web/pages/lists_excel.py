@@ -59,3 +59,5 @@ def download(data: bytes, stem: str, now) -> Response:
 CLAIM_COLUMNS = (("lists.col.name", 36), ("lists.col.county", 10), ("lists.col.tier", 6),
                  ("lists.col.claimed_by", 14), ("lists.col.expires_on", 12), ("lists.col.officer", 14),
                  ("lists.col.last_outcome", 14), ("lists.col.follow_up", 12), ("lists.col.branch", 12))
+BRANCH_POOL_COLUMNS = (("lists.col.name", 36), ("lists.col.county", 10), ("lists.col.kind", 10),
+                       ("lists.col.tier", 6), ("lists.col.claim_expires", 12))
