@@ -10,36 +10,21 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from shoudai.accounts import roles
-from shoudai.accounts.demo import DEMO_PASSWORD, _demo_hash, demo_totp_secret
-from shoudai.accounts.scope import ScopeSpec
-from shoudai.accounts.service import create_user, get_by_username
-from shoudai.audit.actor import Actor
+from shoudai.accounts.service import get_by_username
 from shoudai.audit.models import AuditEvent
 from shoudai.db import session_scope
 from shoudai.outreach import sample
 from shoudai.outreach.models import Claim, Contact
 
 from .conftest import login, page_token
+from .lists_world import add_world
 
 ICBC_KEY, CCB_KEY, FREE_KEY = "S410702000001", "S410703000002", "S410702000005"
-EXTRA = (
-    ("county410703", roles.COUNTY_OFFICER, ScopeSpec(county_codes=("410703",))),
-    ("ccbhq", roles.BANK_HQ, ScopeSpec(bank_code="CCB", county_codes=("410703",))),
-    ("ccbofficer", roles.LOAN_OFFICER, ScopeSpec(bank_code="CCB", branch_code="CCB-01")),
-    ("officer2", roles.LOAN_OFFICER, ScopeSpec(bank_code="ICBC", branch_code="ICBC-HQ-02")),
-)
 
 
 @pytest.fixture
 def world(app, clock):
-    with session_scope(app.state.engine) as s:
-        sample.add_version(s, 2026, 60)
-        for name, role, spec in EXTRA:
-            create_user(s, actor=Actor.system("test"), username=name, display_name=name, role=role, scope=spec,
-                        password=DEMO_PASSWORD, now=clock(), totp_secret=demo_totp_secret(name),
-                        prehashed=_demo_hash())
-    return app
+    return add_world(app, clock)
 
 
 def signed_in(app, clock, username) -> TestClient:

@@ -173,13 +173,18 @@ def list_entries(session: Session, scope: Scope, version_id: int, f: EntryFilter
                       counties=split_counties(scope, f))
 
 
+def _stream(session: Session, conds: list, limit: int):
+    """Entries matching `conds` in key order, fetched in batches (exports)."""
+    stmt = (select(ListEntry).where(*conds).order_by(ListEntry.entity_key).limit(limit)
+            .execution_options(yield_per=2000))
+    return session.scalars(stmt)
+
+
 def iter_entries(session: Session, scope: Scope, version_id: int, f: EntryFilter, limit: int):
     """The filtered, scoped entries for export, streamed in key order."""
     if scope.role not in LIST_ROLES:
         return iter(())
-    stmt = (select(ListEntry).where(*entry_conditions(scope, version_id, f)).order_by(ListEntry.entity_key)
-            .limit(limit).execution_options(yield_per=2000))
-    return session.scalars(stmt)
+    return _stream(session, entry_conditions(scope, version_id, f), limit)
 
 
 def pool(session: Session, scope: Scope, version_id: int, f: EntryFilter, now: datetime, *, page: int = 1,
@@ -195,9 +200,7 @@ def iter_pool(session: Session, scope: Scope, version_id: int, f: EntryFilter, n
     """A bank HQ's unclaimed pool for export, streamed in key order."""
     if scope.role != roles.BANK_HQ or not scope.bank_code:
         return iter(())
-    stmt = (select(ListEntry).where(*entry_conditions(scope, version_id, f), unclaimed(now))
-            .order_by(ListEntry.entity_key).limit(limit).execution_options(yield_per=2000))
-    return session.scalars(stmt)
+    return _stream(session, [*entry_conditions(scope, version_id, f), unclaimed(now)], limit)
 
 
 def _latest_contact():

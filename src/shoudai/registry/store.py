@@ -16,7 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
-from sqlalchemy import Table, select
+from sqlalchemy import Table, select, text
 from sqlalchemy.orm import Session
 
 from shoudai.registry.models import ListEntry, ListRemoval
@@ -130,8 +130,6 @@ def refresh_statistics(engine, tables: Sequence[str] = ("list_entry", "list_remo
     """
     if engine.dialect.name != "postgresql":
         return
-    from sqlalchemy import text
-
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         for table in tables:
             conn.execute(text(f"VACUUM (ANALYZE) {table}"))

@@ -4,6 +4,7 @@ the entity page. Scope is applied in every query (shoudai.outreach.queries), nev
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
@@ -107,25 +108,36 @@ def entries(request: Request, cu: ListUser, db: DB, year: int | None = None, lis
     })
 
 
+def _export_entries(request: Request, cu: CurrentUser, db, now, year: int | None, f: EntryFilter, *, entries,
+                    title: Callable[[str, int], str], action: str, stem: str, detail: dict) -> Response:
+    """Entries (masked legal representatives) as an audited Excel download; `entries(version_id)` streams them."""
+    version = _version(db, year)
+    if version is None:
+        raise HTTPException(status_code=404)
+    lang = lang_of(request)
+    lab = labels(lang)
+    data, n = excel.sheet((excel.entry_values(e, lab) for e in entries(version.id)), title(lang, version.year), lang)
+    audit.record(db, cu.actor, action, object_type="list_version", object_id=version.year, at=now,
+                 detail={"rows": n, "filter": f.params(), **detail})
+    return excel.download(data, f"{stem}-{version.year}", now)
+
+
 @router.post("/export")
 def export(request: Request, cu: ListUser, db: DB, now: Now, year: Annotated[int | None, Form()] = None,
            list_kind: Text = "", tier: Text = "", section: Text = "", address: Text = "", change: Text = "",
            county: Text = "") -> Response:
     """The filtered, scoped entries as Excel (legal representatives masked); POST because it is audited."""
-    version = _version(db, year)
-    if version is None:
-        raise HTTPException(status_code=404)
     f = _filter(list_kind, tier, section, address, change, county)
-    lang = lang_of(request)
-    lab = labels(lang)
-    where = (translate("lists.xlsx.join", lang).join(county_name(c) for c in ([f.county] if f.county
-                                                                              else cu.scope.county_codes))
-             or translate("scope.city", lang))
-    rows = (excel.entry_values(e, lab) for e in queries.iter_entries(db, cu.scope, version.id, f, EXPORT_LIMIT))
-    data, n = excel.sheet(rows, translate("lists.xlsx.title", lang, where=where, year=version.year), lang)
-    audit.record(db, cu.actor, "lists.export", object_type="list_version", object_id=version.year, at=now,
-                 detail={"rows": n, "filter": f.params(), "counties": list(cu.scope.county_codes)})
-    return excel.download(data, f"lists-{version.year}", now)
+
+    def title(lang: str, year_: int) -> str:
+        where = (translate("lists.xlsx.join", lang).join(county_name(c) for c in ([f.county] if f.county
+                                                                                  else cu.scope.county_codes))
+                 or translate("scope.city", lang))
+        return translate("lists.xlsx.title", lang, where=where, year=year_)
+
+    return _export_entries(request, cu, db, now, year, f,
+                           entries=lambda vid: queries.iter_entries(db, cu.scope, vid, f, EXPORT_LIMIT), title=title,
+                           action="lists.export", stem="lists", detail={"counties": list(cu.scope.county_codes)})
 
 
 @router.get("/pool")
@@ -150,17 +162,11 @@ def export_pool(request: Request, cu: BankHQ, db: DB, now: Now, year: Annotated[
                 list_kind: Text = "", tier: Text = "", section: Text = "", address: Text = "", change: Text = "",
                 county: Text = "") -> Response:
     """The bank's unclaimed pool under the page's filter as Excel (legal representatives masked); audited."""
-    version = _version(db, year)
-    if version is None:
-        raise HTTPException(status_code=404)
     f = _filter(list_kind, tier, section, address, change, county)
-    lang = lang_of(request)
-    lab = labels(lang)
-    rows = (excel.entry_values(e, lab) for e in queries.iter_pool(db, cu.scope, version.id, f, now, EXPORT_LIMIT))
-    data, n = excel.sheet(rows, translate("lists.pool.xlsx", lang, year=version.year), lang)
-    audit.record(db, cu.actor, "lists.export_pool", object_type="list_version", object_id=version.year, at=now,
-                 detail={"rows": n, "filter": f.params()})
-    return excel.download(data, f"pool-{version.year}", now)
+    return _export_entries(request, cu, db, now, year, f,
+                           entries=lambda vid: queries.iter_pool(db, cu.scope, vid, f, now, EXPORT_LIMIT),
+                           title=lambda lang, y: translate("lists.pool.xlsx", lang, year=y),
+                           action="lists.export_pool", stem="pool", detail={})
 
 
 def _back(path: str, params: dict) -> RedirectResponse:
