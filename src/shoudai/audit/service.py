@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ GENESIS = "0" * 64
 RETENTION = timedelta(days=180)
 # Arbitrary constant naming "the audit chain" for PostgreSQL's advisory lock.
 _CHAIN_LOCK = 0x5D_A0D1
+_BATCH = "shoudai.audit.batch"  # session.info key: rows held back by `batched`
 
 
 class RetentionError(ValueError):
@@ -82,9 +84,9 @@ def record(
     detail: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> AuditEvent:
-    """Append one audit row in the caller's transaction (it commits or rolls back with the action itself)."""
-    _lock_chain(session)
-    prev = session.scalar(select(AuditEvent.row_hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
+    """Append one audit row in the caller's transaction (it commits or rolls back with the action itself).
+
+    Inside `batched`, the row is appended when the block ends (it has no id or hash until then)."""
     ev = AuditEvent(
         at=utc(at or datetime.now(UTC)),
         actor_id=actor.user_id,
@@ -96,12 +98,44 @@ def record(
         source=(actor.source or None) and actor.source[:64],
         outcome=outcome,
         detail=canonical_detail(detail),
-        prev_hash=prev,
     )
-    ev.row_hash = row_digest(ev)
-    session.add(ev)
-    session.flush()
+    pending = session.info.get(_BATCH)
+    if pending is not None:
+        pending.append(ev)
+    else:
+        _append(session, [ev])
     return ev
+
+
+@contextmanager
+def batched(session: Session) -> Iterator[None]:
+    """Hold back the block's audit rows and append them together as it ends: one chain lock, one read, one insert.
+
+    Why: the chain lock is held from the first append until commit, serialising every writer behind it; appending
+    at the end of a request (just before its commit) shrinks that window to the commit itself. Rows of a block that
+    raises are dropped with its transaction. Nested blocks join the outer one.
+    """
+    if _BATCH in session.info:
+        yield
+        return
+    pending: list[AuditEvent] = []
+    session.info[_BATCH] = pending
+    try:
+        yield
+    finally:
+        del session.info[_BATCH]
+    if pending:
+        _append(session, pending)
+
+
+def _append(session: Session, events: list[AuditEvent]) -> None:
+    _lock_chain(session)
+    prev = session.scalar(select(AuditEvent.row_hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
+    for ev in events:
+        ev.prev_hash = prev
+        ev.row_hash = prev = row_digest(ev)
+        session.add(ev)  # added in chain order: the flush inserts (and numbers) them in this order
+    session.flush()
 
 
 @dataclass(frozen=True)

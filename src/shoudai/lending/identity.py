@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from shoudai.config import get_settings
@@ -72,6 +72,19 @@ def db_registry_lookup(session: Session, uscc: str) -> RegistryRecord | None:
         return None
     return RegistryRecord(row.uscc, row.name, row.county_code, row.entity_kind, row.registry_type,
                           row.legal_rep_masked)
+
+
+def memoized_lookup(lookup: RegistryLookup = db_registry_lookup) -> RegistryLookup:
+    """`lookup` asking the database once per credit code: one request reads its business when recording the need
+    and again when verifying; use a fresh one per request, so a later request sees a rebuilt list."""
+    seen: dict[str, RegistryRecord | None] = {}
+
+    def cached(session: Session, uscc: str) -> RegistryRecord | None:
+        if uscc not in seen:
+            seen[uscc] = lookup(session, uscc)
+        return seen[uscc]
+
+    return cached
 
 
 @dataclass(frozen=True)
@@ -173,22 +186,24 @@ def check_otp(session: Session, challenge_id: int, phone: str, code: str, *, now
     """(ok, problem code). Wrong codes count; the challenge dies after 5 tries or 5 minutes. Never raises on a
     wrong code, so the caller commits the counted attempt."""
     now = now_utc(now)
-    ch = session.get(OtpChallenge, challenge_id)
+    t = OtpChallenge
+    # One statement counts the try and consumes a right code, so two concurrent tries cannot both use it.
+    good = _code_hash(str(challenge_id), (code or "").strip())
+    live = (t.id == challenge_id, t.phone_bidx == phone_index(phone), t.consumed_at.is_(None),
+            t.expires_at >= now, t.attempts < OTP_MAX_ATTEMPTS)
+    counted = session.execute(
+        update(t).where(*live).values(attempts=t.attempts + 1, consumed_at=case((t.code_hash == good, now)))
+        .returning(t.consumed_at).execution_options(synchronize_session="fetch")).first()
+    if counted is not None:
+        return (True, None) if counted.consumed_at is not None else (False, "otp_wrong")
+    ch = session.get(OtpChallenge, challenge_id)  # not counted: say why
     if ch is None or ch.phone_bidx != phone_index(phone):
         return False, "otp_unknown"
     if ch.consumed_at is not None:
         return False, "otp_used"
     if utc(ch.expires_at) < now:
         return False, "otp_expired"
-    if ch.attempts >= OTP_MAX_ATTEMPTS:
-        return False, "otp_locked"
-    ch.attempts += 1
-    if not hmac.compare_digest(ch.code_hash, _code_hash(str(ch.id), (code or "").strip())):
-        session.flush()
-        return False, "otp_wrong"
-    ch.consumed_at = now
-    session.flush()
-    return True, None
+    return False, "otp_locked"
 
 
 def normalise_name(name: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shoudai.kit.calendar import SHANGHAI
@@ -64,7 +65,22 @@ def webhook(session: Session, need: Need, row: NeedBank, *, topic: str, actor: A
     Only banks with an active endpoint get webhooks; the others work from the workbench and the pull API, and
     every event is on the need's timeline either way, so nothing is lost by not queueing undeliverable messages.
     """
-    endpoint = session.get(BankEndpoint, row.bank_code)
+    _enqueue_webhook(session, session.get(BankEndpoint, row.bank_code), need, row, topic, actor, now, extra)
+
+
+def webhooks(session: Session, need: Need, rows: list[NeedBank], *, topic: str, actor: Actorish,
+             now: datetime) -> None:
+    """`webhook` for several tracks of one need, their banks' endpoints read in one query."""
+    if not rows:
+        return
+    found = session.scalars(select(BankEndpoint).where(BankEndpoint.bank_code.in_({r.bank_code for r in rows})))
+    endpoints = {e.bank_code: e for e in found}
+    for row in rows:
+        _enqueue_webhook(session, endpoints.get(row.bank_code), need, row, topic, actor, now, {})
+
+
+def _enqueue_webhook(session: Session, endpoint: BankEndpoint | None, need: Need, row: NeedBank, topic: str,
+                     actor: Actorish, now: datetime, extra: dict[str, Any]) -> None:
     if endpoint is None or not endpoint.active:
         return
     payload = {"event": topic, **track_payload(need, row), **extra}

@@ -5,13 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import DateTime, bindparam, text
 from sqlalchemy.orm import Session
 
 from shoudai.lending.common import utc
-from shoudai.lending.models import RateBucket
 
 
 @dataclass(frozen=True)
@@ -38,43 +35,25 @@ class RateLimiter:
     def hit(self, key: str, limit: Limit) -> Decision:
         """Count one hit on `key`; allowed while the window's count stays within the limit."""
         key = key[:200]
-        dialect = self.session.get_bind().dialect.name
-        if dialect == "postgresql":
-            return self._hit_pg(key, limit)
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        # Create the bucket if missing without racing another request for the same key.
-        self.session.execute(insert(RateBucket).values(key=key, window_start=self.now, hits=0)
-                             .on_conflict_do_nothing(index_elements=["key"]))
-        stmt = select(RateBucket).where(RateBucket.key == key)
-        if dialect == "postgresql":
-            stmt = stmt.with_for_update()
-        bucket = self.session.scalars(stmt.execution_options(populate_existing=True)).one()
-        start = utc(bucket.window_start)
-        if self.now >= start + limit.window or self.now < start:
-            bucket.window_start, bucket.hits, start = self.now, 0, self.now
-        if bucket.hits >= limit.count:
-            self.session.flush()
-            wait = int((start + limit.window - self.now).total_seconds()) + 1
-            return Decision(False, 0, max(wait, 1))
-        bucket.hits += 1
-        self.session.flush()
-        return Decision(True, limit.count - bucket.hits, 0)
-
-    def _hit_pg(self, key: str, limit: Limit) -> Decision:
-        """The same rule in one statement (on the submission hot path): count unless the window is full."""
-        t = RateBucket.__table__
-        now, window = self.now, limit.window
-        expired = (now >= t.c.window_start + window) | (now < t.c.window_start)
-        stmt = pg_insert(RateBucket).values(key=key, window_start=now, hits=1)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["key"],
-            set_={"window_start": case((expired, now), else_=t.c.window_start),
-                  "hits": case((expired, 1), else_=t.c.hits + 1)},
-            where=expired | (t.c.hits < limit.count),
-        ).returning(t.c.hits)
-        hits = self.session.execute(stmt).scalar()
+        params = {"key": key, "now": self.now, "stale": self.now - limit.window, "limit": limit.count}
+        hits = self.session.execute(_HIT, params).scalar()
         if hits is not None:
             return Decision(True, limit.count - hits, 0)
-        start = utc(self.session.execute(select(t.c.window_start).where(t.c.key == key)).scalar_one())
+        start = utc(self.session.execute(_START, {"key": key}).scalar_one())
         wait = int((start + limit.window - self.now).total_seconds()) + 1
         return Decision(False, 0, max(wait, 1))
+
+
+# One statement per hit, the same on both engines (both have upsert with RETURNING): create the bucket, or count
+# the hit unless the window is full; a window that ended (or lies in the future: a clock moved back) starts over.
+# Written once as text: it runs several times on every submission, and building it per call cost more than running it.
+_EXPIRED = "rate_bucket.window_start <= :stale OR rate_bucket.window_start > :now"
+_HIT = text(f"""
+    INSERT INTO rate_bucket (key, window_start, hits) VALUES (:key, :now, 1)
+    ON CONFLICT (key) DO UPDATE SET
+        window_start = CASE WHEN {_EXPIRED} THEN excluded.window_start ELSE rate_bucket.window_start END,
+        hits = CASE WHEN {_EXPIRED} THEN 1 ELSE rate_bucket.hits + 1 END
+    WHERE {_EXPIRED} OR rate_bucket.hits < :limit
+    RETURNING hits""").bindparams(bindparam("now", type_=DateTime(timezone=True)),
+                                  bindparam("stale", type_=DateTime(timezone=True)))
+_START = text("SELECT window_start FROM rate_bucket WHERE key = :key").columns(window_start=DateTime(timezone=True))

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shoudai.accounts.enterprise import ensure_enterprise_account
@@ -86,7 +85,8 @@ def _open_need(session: Session, uscc: str, now: datetime) -> Need | None:
 
 
 def _lock_business(session: Session, uscc: str) -> None:
-    # Two simultaneous submissions from one business must not both open a need: serialise them per code.
+    # Two simultaneous submissions from one business must not both open a need: serialise them per code (SQLite
+    # serialises all writers).
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": "need:" + uscc})
 
@@ -100,13 +100,15 @@ def submit_need(session: Session, form: NeedForm, *, channel: str | Channel, ide
     key = (idempotency_key or "").strip()
     if not 8 <= len(key) <= 100:
         raise LendingError("idempotency_key", "Idempotency-Key 须为 8–100 个字符")
+    f = clean(form)
+    # Serialise the business's submissions first: then a retry racing its original finds the committed row here,
+    # never a duplicate key at the insert (only a client reusing one key for two businesses could still hit that).
+    _lock_business(session, f.uscc)
     found = _by_key(session, key)
     if found is not None:
         return _retry_result(session, found)
-    f = clean(form)
     ch = channel if isinstance(channel, Channel) else get_channel(session, channel)
     _limit_submissions(session, f.uscc, source_addr, now)
-    _lock_business(session, f.uscc)
     record = registry(session, f.uscc)
     county = record.county_code if record else (ch.county_code or None)
     chosen = list(f.banks) or routing.recommend(f.uscc, county, f.amount_wan, term_months=f.term_months,
@@ -124,16 +126,8 @@ def submit_need(session: Session, form: NeedForm, *, channel: str | Channel, ide
     target = _open_need(session, f.uscc, now)
     if target is not None:
         need.status, need.merged_into_id = MERGED, target.id
-    try:
-        with session.begin_nested():
-            session.add(need)
-            session.flush()
-    except IntegrityError:
-        # The same key raced us (or a ref collided, astronomically unlikely): the winner's need is the answer.
-        found = _by_key(session, key)
-        if found is None:
-            raise
-        return _retry_result(session, found)
+    session.add(need)
+    session.flush()
     if target is None:
         record_event(session, need_id=need.id, kind="submitted", actor=actor, at=now, channel=ch.code,
                      banks=chosen, recommended=f.recommend_for_me)
@@ -215,7 +209,8 @@ def push(session: Session, need: Need, *, actor: Actorish, now: datetime | None 
     if need.consent_withdrawn_at is not None:
         raise LendingError("consent_withdrawn", "企业已撤回授权，不能推送")
     cal = cal or load_calendar(session)
-    have = {r.bank_code for r in tracks_of(session, need)}
+    # Tracks exist only once a need was pushed (which opens it): a first push has nothing to read.
+    have = set() if need.status == SUBMITTED else {r.bank_code for r in tracks_of(session, need)}
     new = [b for b in loads_list(need.consent_banks) if b not in have]
     routed_by = "recommended" if need.recommend_for_me else "chosen"
     rows = [new_row(need.id, b, at=now, cal=cal, routed_by=routed_by) for b in new]
@@ -225,7 +220,7 @@ def push(session: Session, need: Need, *, actor: Actorish, now: datetime | None 
         record_event(session, need_id=need.id, need_bank_id=row.id, kind="pushed", actor=actor, at=now,
                      bank=row.bank_code, answer_due_at=utc(row.answer_due_at).isoformat(),
                      provisional=row.answer_due_provisional)
-        notify.webhook(session, need, row, topic="need.pushed", actor=actor, now=now)
+    notify.webhooks(session, need, rows, topic="need.pushed", actor=actor, now=now)
     if rows:
         names = "、".join(notify.bank_name(r.bank_code) for r in rows)
         notify.sms(session, need, f"您的融资需求（{need.ref}）已推送至{names}，银行将在 2 个工作日内反馈。",

@@ -22,7 +22,8 @@ def utc(at: datetime) -> datetime:
 
 def enqueue(session: Session, *, topic: str, channel: str, destination: str, payload: dict[str, Any],
             actor: str, now: datetime) -> OutboxMessage:
-    """Add one message to the outbox; it leaves only if the caller's transaction commits (flushes, never commits)."""
+    """Add one message to the outbox; it leaves only if the caller's transaction commits (written at the caller's
+    next flush, so a step's messages go in one insert)."""
     if channel not in CHANNELS:
         raise ValueError(f"unknown outbox channel {channel!r}")
     if not actor:
@@ -33,7 +34,6 @@ def enqueue(session: Session, *, topic: str, channel: str, destination: str, pay
         status=PENDING, attempts=0, next_attempt_at=utc(now), created_at=utc(now), created_by=actor[:64],
     )
     session.add(msg)
-    session.flush()
     return msg
 
 

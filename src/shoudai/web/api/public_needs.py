@@ -4,9 +4,11 @@
     POST /api/v1/public/needs  form fields + "otp_challenge_id", "otp_code", "legal_rep"; header Idempotency-Key
                                → 201 {"ref", ...} once verified and pushed; the same key again → 200, the same need
 
-Two transactions per submission (one session_scope per step): record the need (idempotent by key), then verify
-and push. Each commits before the next step runs, so a crash between them leaves an unverified need that the
-client's retry (same key) completes. Refusals that count an attempt (rate limits, wrong codes) commit the count.
+One transaction per submission: record the need (idempotent by key), verify, push, and only then append the audit
+rows, so the audit chain's lock is held just for the commit. A crash before the commit leaves nothing (the code is
+not consumed either), and the client's retry under the same key does it all again; after it, the retry is answered
+200 with the same need. Refusals that count an attempt (rate limits, wrong codes) commit the count and the
+unverified need, which a retry with a new code completes.
 
 There is no public status read: a need reference is not a secret, so a business reads its status only after
 signing in with code + phone + one-time code on the status page (Q6).
@@ -20,10 +22,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from stdnum.cn import uscc as stdnum_uscc
 
 from shoudai.audit.actor import Actor
+from shoudai.audit.service import batched as audit_batched
 from shoudai.audit.service import hold_sqlite_write_lock
 from shoudai.db import session_scope
 from shoudai.lending import identity, intake, service
@@ -70,8 +74,12 @@ class ApiError(Exception):
         return JSONResponse(body, status_code=self.status, headers=self.headers)
 
 
+class Counted(ApiError):
+    """A refusal whose counted attempt (rate-limit hit, wrong code) must commit with the transaction."""
+
+
 def _limited(exc: identity.RateLimited) -> ApiError:
-    return ApiError(429, "rate_limited", str(exc), headers={"Retry-After": str(exc.retry_after)})
+    return Counted(429, "rate_limited", str(exc), headers={"Retry-After": str(exc.retry_after)})
 
 
 def _actor(request: Request) -> Actor:
@@ -249,32 +257,47 @@ async def submit_need(request: Request) -> JSONResponse:
 
 
 def _submit(request: Request, sub: Submission) -> tuple[int, dict[str, Any]]:
-    need_id = _record(request, sub)
-    return _verify_and_push(request, sub, need_id)
+    try:
+        return _submit_once(request, sub)
+    except IntegrityError:
+        # A client sent one key for two businesses at the same moment: the second sees the first's row and is
+        # answered as a retry (200, or 409 for another body), as it would have been a moment later.
+        return _submit_once(request, sub)
 
 
-def _record(request: Request, sub: Submission) -> int:
-    """Step 1: the need under its key (a retry finds it; another body under the same key is a conflict)."""
-    refused: ApiError | None = None
+def _submit_once(request: Request, sub: Submission) -> tuple[int, dict[str, Any]]:
+    """One transaction: record the need under its key, verify, push; the audit rows go last (see audit.batched)."""
+    refused: Counted | None = None
+    lookup = identity.memoized_lookup()  # the business is read once, for the need and for the registry check
     with session_scope(request.app.state.engine) as db:
-        try:
-            channel = get_channel(db, sub.channel)
-        except NotFound:
-            raise ApiError(422, "invalid", "请检查填写的内容", {"channel": "渠道不存在或已停用"}) from None
-        try:
-            res = service.submit_need(db, sub.form, channel=channel, idempotency_key=sub.key, actor=_actor(request),
-                                      now=request.app.state.clock(), source_addr=client_ip(request))
-        except identity.RateLimited as exc:
-            refused = _limited(exc)
-        except LendingError as exc:
-            raise _lending(exc) from None
-        else:
-            if not res.created:  # a retry (or a lost race for the key): only the same body may reuse the key
-                _same_or_conflict(intake.row_for_key(db, sub.key), sub, channel.id)
-            need_id = res.need.id
+        hold_sqlite_write_lock(db)  # SQLite has no FOR UPDATE: take its write lock before reading
+        with audit_batched(db):
+            try:
+                res = _record(db, request, sub, lookup)
+                status, out = _verify_and_push(db, request, sub, res, lookup)
+            except Counted as exc:
+                refused = exc  # leave the block normally: the counted attempt commits
     if refused:
         raise refused
-    return need_id
+    return status, out
+
+
+def _record(db, request: Request, sub: Submission, lookup: identity.RegistryLookup) -> service.SubmitResult:
+    """The need under its key (a retry finds it; another body under the same key is a conflict)."""
+    try:
+        channel = get_channel(db, sub.channel)
+    except NotFound:
+        raise ApiError(422, "invalid", "请检查填写的内容", {"channel": "渠道不存在或已停用"}) from None
+    try:
+        res = service.submit_need(db, sub.form, channel=channel, idempotency_key=sub.key, actor=_actor(request),
+                                  now=request.app.state.clock(), source_addr=client_ip(request), registry=lookup)
+    except identity.RateLimited as exc:
+        raise _limited(exc) from None
+    except LendingError as exc:
+        raise _lending(exc) from None
+    if not res.created:  # a retry (or a lost race for the key): only the same body may reuse the key
+        _same_or_conflict(intake.row_for_key(db, sub.key), sub, channel.id)
+    return res
 
 
 def _same_or_conflict(row: Need, sub: Submission, channel_id: int) -> None:
@@ -284,38 +307,33 @@ def _same_or_conflict(row: Need, sub: Submission, channel_id: int) -> None:
                        {f: "与首次提交的内容不同" for f in diff})
 
 
-def _verify_and_push(request: Request, sub: Submission, need_id: int) -> tuple[int, dict[str, Any]]:
-    """Step 2: check the code (and the registry), push; a need this key already pushed is answered as it is."""
-    refused: ApiError | None = None
-    with session_scope(request.app.state.engine) as db:
-        hold_sqlite_write_lock(db)  # SQLite has no FOR UPDATE: take its write lock before reading
-        need = db.get(Need, need_id, with_for_update=True)  # concurrent retries of one key wait here
-        own = need if need.idempotency_key == sub.key else intake.row_for_key(db, sub.key)
-        merged = own.merged_into_id is not None
-        if intake.acknowledged(own):
-            return 200, _answer(db, need, merged=merged, pushed=(), notes=())
-        f = sub.form
-        claim = identity.IdentityClaim(f.uscc, f.name, sub.legal_rep, f.contact_phone, sub.otp_id, sub.otp_code)
-        now = request.app.state.clock()
-        try:
-            res = service.verify_and_push(db, need, claim, verifier=identity.OtpRegistryVerifier(), actor=_actor(request),
-                                          now=now, source_addr=client_ip(request))
-        except identity.RateLimited as exc:
-            refused = _limited(exc)
-        except LendingError as exc:
-            raise _lending(exc) from None
-        else:
-            v = res.verification
-            if v.ok:
-                intake.note_verified(db, own, v, now=now)
-                out = _answer(db, need, merged=merged, pushed=res.pushed_to,
-                              notes=[REGISTRY_NOTES[p] for p in v.problems if p in REGISTRY_NOTES])
-            else:  # the counted attempt commits with the block; the need stays unverified for a retry
-                field, message = OTP_PROBLEMS.get(v.problems[0] if v.problems else "", ("otp_code", "身份核验未通过"))
-                refused = ApiError(422, "verification_failed", message, {field: message})
-    if refused:
-        raise refused
-    return 201, out
+def _verify_and_push(db, request: Request, sub: Submission, recorded: service.SubmitResult,
+                     lookup: identity.RegistryLookup) -> tuple[int, dict[str, Any]]:
+    """Check the code (and the registry), push; a need this key already pushed is answered as it is."""
+    need = recorded.need
+    if not recorded.created or recorded.merged:  # a row others can see: concurrent retries of one key wait here
+        need = db.get(Need, need.id, with_for_update=True, populate_existing=True)
+    own = need if need.idempotency_key == sub.key else intake.row_for_key(db, sub.key)
+    merged = own.merged_into_id is not None
+    if intake.acknowledged(own):
+        return 200, _answer(db, need, merged=merged, pushed=(), notes=())
+    f = sub.form
+    claim = identity.IdentityClaim(f.uscc, f.name, sub.legal_rep, f.contact_phone, sub.otp_id, sub.otp_code)
+    now = request.app.state.clock()
+    try:
+        res = service.verify_and_push(db, need, claim, verifier=identity.OtpRegistryVerifier(lookup),
+                                      actor=_actor(request), now=now, source_addr=client_ip(request))
+    except identity.RateLimited as exc:
+        raise _limited(exc) from None
+    except LendingError as exc:
+        raise _lending(exc) from None
+    v = res.verification
+    if not v.ok:  # the need stays unverified for a retry with a new code
+        field, message = OTP_PROBLEMS.get(v.problems[0] if v.problems else "", ("otp_code", "身份核验未通过"))
+        raise Counted(422, "verification_failed", message, {field: message})
+    intake.note_verified(db, own, v, now=now)
+    return 201, _answer(db, need, merged=merged, pushed=res.pushed_to,
+                        notes=[REGISTRY_NOTES[p] for p in v.problems if p in REGISTRY_NOTES])
 
 
 def _answer(db, need: Need, *, merged: bool, pushed: tuple[str, ...], notes) -> dict[str, Any]:
