@@ -136,7 +136,7 @@ def serve_app(url: str, *, port: int, workers: int = 1, data_dir: str, log_path:
     env = {**os.environ, "SHOUDAI_DATABASE_URL": url, "SHOUDAI_DATA_DIR": data_dir, **(extra_env or {})}
     cmd = [sys.executable, "-m", "uvicorn", "--factory", "shoudai.web.app:create_app", "--host", "127.0.0.1",
            "--port", str(port), "--workers", str(workers), "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1",
-           "--no-access-log", "--log-level", "warning"]
+           "--no-access-log", "--log-level", "warning", "--timeout-keep-alive", "60"]
     with open(log_path, "w") as log:  # the child keeps its own copy of the descriptor
         proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=str(ROOT))
     deadline = time.monotonic() + 60

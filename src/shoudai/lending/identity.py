@@ -64,10 +64,12 @@ def db_registry_lookup(session: Session, uscc: str) -> RegistryRecord | None:
     """The business as on the newest list version that has it (ListEntry); None if it is on no list."""
     from shoudai.registry.models import ListEntry, ListVersion
 
+    e, v = ListEntry.__table__.c, ListVersion.__table__.c  # plain columns: read on every submission
     row = session.execute(
-        select(ListEntry).join(ListVersion, ListVersion.id == ListEntry.version_id)
-        .where(ListEntry.uscc == uscc).order_by(ListVersion.year.desc()).limit(1)
-    ).scalar_one_or_none()
+        select(e.uscc, e.name, e.county_code, e.entity_kind, e.registry_type, e.legal_rep_masked)
+        .join_from(ListEntry.__table__, ListVersion.__table__, v.id == e.version_id)
+        .where(e.uscc == uscc).order_by(v.year.desc()).limit(1)
+    ).first()
     if row is None:
         return None
     return RegistryRecord(row.uscc, row.name, row.county_code, row.entity_kind, row.registry_type,

@@ -68,13 +68,16 @@ def webhook(session: Session, need: Need, row: NeedBank, *, topic: str, actor: A
     _enqueue_webhook(session, session.get(BankEndpoint, row.bank_code), need, row, topic, actor, now, extra)
 
 
+def endpoints(session: Session, bank_codes) -> dict[str, BankEndpoint]:
+    """The endpoints of these banks, in one query."""
+    codes = set(bank_codes)
+    found = session.scalars(select(BankEndpoint).where(BankEndpoint.bank_code.in_(codes))) if codes else ()
+    return {e.bank_code: e for e in found}
+
+
 def webhooks(session: Session, need: Need, rows: list[NeedBank], *, topic: str, actor: Actorish,
-             now: datetime) -> None:
-    """`webhook` for several tracks of one need, their banks' endpoints read in one query."""
-    if not rows:
-        return
-    found = session.scalars(select(BankEndpoint).where(BankEndpoint.bank_code.in_({r.bank_code for r in rows})))
-    endpoints = {e.bank_code: e for e in found}
+             now: datetime, endpoints: dict[str, BankEndpoint]) -> None:
+    """`webhook` for several tracks of one need, their banks' endpoints given (see `endpoints`)."""
     for row in rows:
         _enqueue_webhook(session, endpoints.get(row.bank_code), need, row, topic, actor, now, {})
 

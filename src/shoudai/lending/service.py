@@ -73,15 +73,20 @@ def tracks_of(session: Session, need: Need) -> list[NeedBank]:
     return list(session.scalars(select(NeedBank).where(NeedBank.need_id == need.id).order_by(NeedBank.id)))
 
 
-def _by_key(session: Session, key: str) -> Need | None:
-    return session.scalar(select(Need).where(Need.idempotency_key == key))
+def _key_and_open_need(session: Session, key: str, uscc: str, now: datetime) -> tuple[int | None, int | None]:
+    """(the need recorded under this key, the business's open need of the last 30 days) in one read of ids.
 
-
-def _open_need(session: Session, uscc: str, now: datetime) -> Need | None:
-    return session.scalar(
-        select(Need).where(Need.uscc == uscc, Need.status.in_((SUBMITTED, OPEN)), Need.merged_into_id.is_(None),
-                           Need.created_at >= now - MERGE_WINDOW)
-        .order_by(Need.created_at.desc()).limit(1))
+    Plain table columns, not ORM entities: this runs on every submission and usually finds neither.
+    """
+    t = Need.__table__
+    is_open = ((t.c.uscc == uscc) & t.c.status.in_((SUBMITTED, OPEN)) & t.c.merged_into_id.is_(None)
+               & (t.c.created_at >= now - MERGE_WINDOW))
+    mine = t.c.idempotency_key == key
+    rows = session.execute(
+        select(t.c.id, mine.label("mine"), is_open.label("open")).where(mine | is_open)
+        .order_by(mine.desc(), t.c.created_at.desc()).limit(2)).all()
+    by_key = next((r.id for r in rows if r.mine), None)
+    return by_key, next((r.id for r in rows if r.open and not r.mine), None)
 
 
 def _lock_business(session: Session, uscc: str) -> None:
@@ -104,9 +109,9 @@ def submit_need(session: Session, form: NeedForm, *, channel: str | Channel, ide
     # Serialise the business's submissions first: then a retry racing its original finds the committed row here,
     # never a duplicate key at the insert (only a client reusing one key for two businesses could still hit that).
     _lock_business(session, f.uscc)
-    found = _by_key(session, key)
-    if found is not None:
-        return _retry_result(session, found)
+    found_id, open_id = _key_and_open_need(session, key, f.uscc, now)
+    if found_id is not None:
+        return _retry_result(session, session.get(Need, found_id))
     ch = channel if isinstance(channel, Channel) else get_channel(session, channel)
     _limit_submissions(session, f.uscc, source_addr, now)
     record = registry(session, f.uscc)
@@ -123,7 +128,7 @@ def submit_need(session: Session, form: NeedForm, *, channel: str | Channel, ide
         consent_given_at=now, identity_level=identity.NONE, status=SUBMITTED, source_addr=source_addr,
         created_at=now, created_by=actor_name(actor), updated_at=now,
     )
-    target = _open_need(session, f.uscc, now)
+    target = session.get(Need, open_id) if open_id is not None else None
     if target is not None:
         need.status, need.merged_into_id = MERGED, target.id
     session.add(need)
@@ -131,7 +136,6 @@ def submit_need(session: Session, form: NeedForm, *, channel: str | Channel, ide
     if target is None:
         record_event(session, need_id=need.id, kind="submitted", actor=actor, at=now, channel=ch.code,
                      banks=chosen, recommended=f.recommend_for_me)
-        session.flush()
         return SubmitResult(need, created=True, merged=False)
     _merge(session, target, need, chosen, actor=actor, now=now)
     return SubmitResult(target, created=True, merged=True)
@@ -214,13 +218,14 @@ def push(session: Session, need: Need, *, actor: Actorish, now: datetime | None 
     new = [b for b in loads_list(need.consent_banks) if b not in have]
     routed_by = "recommended" if need.recommend_for_me else "chosen"
     rows = [new_row(need.id, b, at=now, cal=cal, routed_by=routed_by) for b in new]
+    endpoints = notify.endpoints(session, new)  # read before the tracks are added: one flush writes them all
     session.add_all(rows)
     session.flush()
     for row in rows:
         record_event(session, need_id=need.id, need_bank_id=row.id, kind="pushed", actor=actor, at=now,
                      bank=row.bank_code, answer_due_at=utc(row.answer_due_at).isoformat(),
                      provisional=row.answer_due_provisional)
-    notify.webhooks(session, need, rows, topic="need.pushed", actor=actor, now=now)
+    notify.webhooks(session, need, rows, topic="need.pushed", actor=actor, now=now, endpoints=endpoints)
     if rows:
         names = "、".join(notify.bank_name(r.bank_code) for r in rows)
         notify.sms(session, need, f"您的融资需求（{need.ref}）已推送至{names}，银行将在 2 个工作日内反馈。",

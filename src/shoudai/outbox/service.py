@@ -22,8 +22,8 @@ def utc(at: datetime) -> datetime:
 
 def enqueue(session: Session, *, topic: str, channel: str, destination: str, payload: dict[str, Any],
             actor: str, now: datetime) -> OutboxMessage:
-    """Add one message to the outbox; it leaves only if the caller's transaction commits (written at the caller's
-    next flush, so a step's messages go in one insert)."""
+    """Add one message to the outbox; it leaves only if the caller's transaction commits. Written at the caller's
+    next flush (its id too), so the messages of one step go in one insert."""
     if channel not in CHANNELS:
         raise ValueError(f"unknown outbox channel {channel!r}")
     if not actor:

@@ -33,10 +33,11 @@ class Clock:
 
 def _enqueue(engine, n=1, destination="ICBC"):
     with Session(engine) as s, s.begin():
-        ids = [service.enqueue(s, topic="need.pushed", channel=service.WEBHOOK, destination=destination,
-                               payload={"need": f"XQ{i}", "金额": "50.00"}, actor="test", now=T0).id
-               for i in range(n)]
-    return ids
+        msgs = [service.enqueue(s, topic="need.pushed", channel=service.WEBHOOK, destination=destination,
+                                payload={"need": f"XQ{i}", "金额": "50.00"}, actor="test", now=T0)
+                for i in range(n)]
+        s.flush()  # enqueue leaves the insert to the caller's next flush
+        return [m.id for m in msgs]
 
 
 def _rows(engine):
