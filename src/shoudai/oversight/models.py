@@ -81,7 +81,8 @@ class FirstLoan(Base):
     guarantee_type: Mapped[str] = mapped_column(String(16))
     guarantor: Mapped[str | None] = mapped_column(String(200))
     guarantee_fee_e4: Mapped[int | None] = mapped_column(Integer)
-    list_entry_id: Mapped[int | None] = mapped_column(ForeignKey("list_entry.id", ondelete="SET NULL"))
+    # list_entry.id, no database FK (list_entry is partitioned on PostgreSQL): a rebuild sets it NULL (store)
+    list_entry_id: Mapped[int | None] = mapped_column(Integer)
     list_kind: Mapped[str | None] = mapped_column(String(16))  # sme | individual, when on a list
     verdict: Mapped[str] = mapped_column(String(12))  # first | not_first
     relending_eligible: Mapped[bool] = mapped_column(Boolean)
@@ -115,7 +116,8 @@ class ListConversion(Base):
     __tablename__ = "ov_list_conversion"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    list_entry_id: Mapped[int] = mapped_column(ForeignKey("list_entry.id", ondelete="CASCADE"), unique=True)
+    # list_entry.id, no database FK (list_entry is partitioned on PostgreSQL): a rebuild deletes the row (store)
+    list_entry_id: Mapped[int] = mapped_column(Integer, unique=True)
     loan_id: Mapped[int] = mapped_column(ForeignKey("ov_first_loan.id", ondelete="CASCADE"), index=True)
     county_code: Mapped[str] = mapped_column(String(6))
     bank_code: Mapped[str] = mapped_column(String(16))

@@ -56,7 +56,12 @@ class ListVersion(Base):
 
 
 class ListEntry(Base):
-    """One business on one year's list. entity_key = uscc, or 'R:' + 注册号 where only that is known."""
+    """One business on one year's list. entity_key = uscc, or 'R:' + 注册号 where only that is known.
+
+    On PostgreSQL the table is partitioned by version (migration 0010): one partition per list_version, created
+    when the version row is inserted, and the primary key there is (id, version_id); id is unique all the same (one
+    sequence). Oversight rows point at id without a database foreign key: see store.delete_version_rows.
+    """
 
     __tablename__ = "list_entry"
     __table_args__ = (
@@ -65,6 +70,7 @@ class ListEntry(Base):
         Index("ix_list_entry_county", "version_id", "county_code", "entity_key",
               postgresql_include=["list_kind", "tier", "industry_section", "change", "address", "name"]),
         Index("ix_list_entry_uscc", "uscc"),
+        {"postgresql_partition_by": "LIST (version_id)"},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
