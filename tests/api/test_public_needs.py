@@ -97,6 +97,31 @@ def test_submit_verifies_pushes_and_answers_after_commit(setup, client, clock):
         assert sorted(topics) == ["need.pushed", "sms.need_pushed"]
 
 
+def test_a_submission_leaves_its_timeline_and_an_unbroken_audit_chain(setup, client):
+    """The timeline and audit rows a submission holds back until its end (write_behind, audit.batched) are there."""
+    from shoudai.audit.models import AuditEvent
+    from shoudai.audit.service import verify_chain
+    from shoudai.lending.models import NeedEvent
+
+    app = setup
+    cid, code = send_code(client, app)
+    wrong = post_need(client, body(otp_challenge_id=cid, otp_code="000000" if code != "000000" else "111111"))
+    assert wrong.status_code == 422
+    r = post_need(client, body(otp_challenge_id=cid, otp_code=code))
+    assert r.status_code == 201, r.text
+    with session_scope(app.state.engine) as s:
+        need = s.scalar(select(Need).where(Need.ref == r.json()["ref"]))
+        steps = s.execute(select(NeedEvent.kind, NeedEvent.need_bank_id).where(NeedEvent.need_id == need.id)
+                          .order_by(NeedEvent.id)).all()
+        assert [k for k, _ in steps] == ["submitted", "verification", "verification", "pushed", "pushed"]
+        assert all(bank_id for k, bank_id in steps if k == "pushed")
+        actions = s.scalars(select(AuditEvent.action).where(AuditEvent.action != "lending.otp_sent")
+                            .order_by(AuditEvent.id)).all()
+        assert actions[-6:] == ["lending.submitted", "lending.verification", "lending.verification",
+                                "account.enterprise_created", "lending.pushed", "lending.pushed"]
+        assert verify_chain(s).ok
+
+
 def test_a_retry_with_the_same_key_answers_the_same_need_without_a_duplicate(setup, client):
     app = setup
     cid, code = send_code(client, app)

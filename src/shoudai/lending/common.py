@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
+from shoudai.kit.writebehind import hold
 from shoudai.lending.models import NeedEvent
 
 
@@ -78,12 +79,12 @@ def audit(session: Session, actor: Actorish, action: str, *, object_type: str, o
 
 
 def record_event(session: Session, *, need_id: int, kind: str, actor: Actorish, at: datetime,
-                 need_bank_id: int | None = None, audited: bool = True, **detail: Any) -> NeedEvent:
+                 need_bank_id: int | None = None, audited: bool = True, **detail: Any) -> None:
     """Append one step to the need's timeline, and (unless a bulk system step) to the audit trail."""
-    ev = NeedEvent(need_id=need_id, need_bank_id=need_bank_id, kind=kind, actor=actor_name(actor), at=utc(at),
-                   detail=dumps(detail))
-    session.add(ev)
+    row = {"need_id": need_id, "need_bank_id": need_bank_id, "kind": kind, "actor": actor_name(actor), "at": utc(at),
+           "detail": dumps(detail)}
+    if not hold(session, NeedEvent.__table__, row):
+        session.add(NeedEvent(**row))
     if audited:
         audit(session, actor, f"lending.{kind}", object_type="need_bank" if need_bank_id else "need",
               object_id=need_bank_id or need_id, at=at, detail={"need_id": need_id, **detail})
-    return ev

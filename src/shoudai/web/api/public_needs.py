@@ -30,6 +30,7 @@ from shoudai.audit.actor import Actor
 from shoudai.audit.service import batched as audit_batched
 from shoudai.audit.service import hold_sqlite_write_lock
 from shoudai.db import session_scope
+from shoudai.kit.writebehind import write_behind
 from shoudai.lending import identity, intake, service
 from shoudai.lending.channels import get_channel
 from shoudai.lending.common import LendingError, NotFound, utc
@@ -271,7 +272,7 @@ def _submit_once(request: Request, sub: Submission) -> tuple[int, dict[str, Any]
     lookup = identity.memoized_lookup()  # the business is read once, for the need and for the registry check
     with session_scope(request.app.state.engine) as db:
         hold_sqlite_write_lock(db)  # SQLite has no FOR UPDATE: take its write lock before reading
-        with audit_batched(db):
+        with audit_batched(db), write_behind(db):  # the need's timeline rows, like the audit rows, go last
             try:
                 res = _record(db, request, sub, lookup)
                 status, out = _verify_and_push(db, request, sub, res, lookup)

@@ -1,0 +1,43 @@
+"""Rows a request writes and never reads back (timeline events), held in the session and inserted together.
+
+Why: a submission writes several timeline rows at different steps; through the ORM each step's flush sent its own
+INSERT. Inside `write_behind`, `hold` keeps them and the block's end sends one INSERT per table, in the order held.
+Rows of a block that raises are dropped with its transaction. Outside a block, `hold` declines and the caller
+writes as usual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Table, insert
+from sqlalchemy.orm import Session
+
+_KEY = "shoudai.write_behind"
+
+
+@contextmanager
+def write_behind(session: Session) -> Iterator[None]:
+    """Hold the block's `hold` rows; insert them when it ends without error. Nested blocks join the outer one."""
+    if _KEY in session.info:
+        yield
+        return
+    pending: dict[Table, list[dict[str, Any]]] = {}
+    session.info[_KEY] = pending
+    try:
+        yield
+    finally:
+        del session.info[_KEY]
+    for table, rows in pending.items():
+        session.execute(insert(table), rows)
+
+
+def hold(session: Session, table: Table, row: dict[str, Any]) -> bool:
+    """Keep `row` for `table` until the open block ends; False (nothing kept) when no block is open."""
+    pending = session.info.get(_KEY)
+    if pending is None:
+        return False
+    pending.setdefault(table, []).append(row)
+    return True
