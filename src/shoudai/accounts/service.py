@@ -57,11 +57,17 @@ def _apply_scope(user: User, role: str, scope: ScopeSpec) -> None:
 
 
 def _apply_phone(user: User, phone: str | None) -> None:
+    for column, value in phone_columns(phone).items():
+        setattr(user, column, value)
+
+
+def phone_columns(phone: str | None) -> dict[str, str | None]:
+    """A user's phone as stored: encrypted, plus its blind index for look-ups."""
     phone = normalise_phone(phone)
     if phone is not None and not (7 <= len(phone) <= 15):
         raise AccountError("手机号格式不正确")
-    user.phone_enc = encrypt_field(phone, PHONE_CTX) if phone else None
-    user.phone_bidx = blind_index(phone) if phone else None
+    return {"phone_enc": encrypt_field(phone, PHONE_CTX) if phone else None,
+            "phone_bidx": blind_index(phone) if phone else None}
 
 
 def phone_of(user: User) -> str | None:

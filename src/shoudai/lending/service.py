@@ -195,10 +195,10 @@ def verify_and_push(session: Session, need: Need, claim: identity.IdentityClaim,
     if not result.ok:
         session.flush()
         return PushResult(result, ())
-    user, created = ensure_enterprise_account(session, uscc=need.uscc, name=need.name, phone=claim.phone,
-                                              actor=actor_name(actor), now=now)
+    user_id, created = ensure_enterprise_account(session, uscc=need.uscc, name=need.name, phone=claim.phone,
+                                                 actor=actor_name(actor), now=now)
     if created:
-        audit(session, actor, "account.enterprise_created", object_type="user", object_id=user.id, at=now,
+        audit(session, actor, "account.enterprise_created", object_type="user", object_id=user_id, at=now,
               detail={"need": need.ref})
     pushed = push(session, need, actor=actor, now=now, cal=cal)
     return PushResult(result, pushed)
