@@ -216,6 +216,7 @@ def push(session: Session, need: Need, *, actor: Actorish, now: datetime | None 
     # Tracks exist only once a need was pushed (which opens it): a first push has nothing to read.
     have = set() if need.status == SUBMITTED else {r.bank_code for r in tracks_of(session, need)}
     new = [b for b in loads_list(need.consent_banks) if b not in have]
+    need.status, need.updated_at = OPEN, now  # now, so a verification's changes and this go in one UPDATE
     routed_by = "recommended" if need.recommend_for_me else "chosen"
     rows = [new_row(need.id, b, at=now, cal=cal, routed_by=routed_by) for b in new]
     endpoints = notify.endpoints(session, new)  # read before the tracks are added: one flush writes them all
@@ -230,7 +231,6 @@ def push(session: Session, need: Need, *, actor: Actorish, now: datetime | None 
         names = "、".join(notify.bank_name(r.bank_code) for r in rows)
         notify.sms(session, need, f"您的融资需求（{need.ref}）已推送至{names}，银行将在 2 个工作日内反馈。",
                    topic="sms.need_pushed", actor=actor, now=now)
-    need.status, need.updated_at = OPEN, now
     session.flush()
     return tuple(r.bank_code for r in rows)
 

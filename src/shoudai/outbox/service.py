@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from shoudai.kit.writebehind import hold
 from shoudai.outbox.models import DEAD, PENDING, SENT, OutboxMessage
 
 WEBHOOK, SMS = "webhook", "sms"
@@ -21,18 +22,20 @@ def utc(at: datetime) -> datetime:
 
 
 def enqueue(session: Session, *, topic: str, channel: str, destination: str, payload: dict[str, Any],
-            actor: str, now: datetime) -> OutboxMessage:
+            actor: str, now: datetime) -> OutboxMessage | None:
     """Add one message to the outbox; it leaves only if the caller's transaction commits. Written at the caller's
-    next flush (its id too), so the messages of one step go in one insert."""
+    next flush (its id too), so the messages of one step go in one insert; inside kit.writebehind's block, held
+    until the block ends (and None is returned: the message has no row yet)."""
     if channel not in CHANNELS:
         raise ValueError(f"unknown outbox channel {channel!r}")
     if not actor:
         raise ValueError("actor is required")
-    msg = OutboxMessage(
-        topic=topic, channel=channel, destination=destination,
-        payload=json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str),
-        status=PENDING, attempts=0, next_attempt_at=utc(now), created_at=utc(now), created_by=actor[:64],
-    )
+    text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    row = {"topic": topic, "channel": channel, "destination": destination, "payload": text, "status": PENDING,
+           "attempts": 0, "next_attempt_at": utc(now), "created_at": utc(now), "created_by": actor[:64]}
+    if hold(session, OutboxMessage.__table__, row):
+        return None
+    msg = OutboxMessage(**row)
     session.add(msg)
     return msg
 
