@@ -195,8 +195,9 @@ def verify_and_push(session: Session, need: Need, claim: identity.IdentityClaim,
     if not result.ok:
         session.flush()
         return PushResult(result, ())
-    user_id, created = ensure_enterprise_account(session, uscc=need.uscc, name=need.name, phone=claim.phone,
-                                                 actor=actor_name(actor), now=now)
+    with session.no_autoflush:  # the need's changes wait for the push's own flush: one UPDATE, not two
+        user_id, created = ensure_enterprise_account(session, uscc=need.uscc, name=need.name, phone=claim.phone,
+                                                     actor=actor_name(actor), now=now)
     if created:
         audit(session, actor, "account.enterprise_created", object_type="user", object_id=user_id, at=now,
               detail={"need": need.ref})
