@@ -188,7 +188,7 @@ def run(url: str, rows: int, runs: int, baseline: bool = False) -> tuple[list[fl
             n, elapsed, cpu = _load(engine, table, year, old=old)
             (old_rates if old else rates).append(n / elapsed)
             server = f"; server CPU {cpu:.2f}s" if cpu else ""
-            label = "old path (pre-0010)" if old else "new path"
+            label = "old path (pre-0010)" if old else "new path" if engine.dialect.name == "postgresql" else "SQLite"
             print(f"run {i + 1} {label}: {n:,} rows in {elapsed:.2f}s → {n / elapsed:,.0f} rows/s{server}; "
                   f"load average {load:.2f}", flush=True)
             if old:
