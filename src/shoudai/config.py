@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     city_name_en: str = ""
     # How long a bank's claim on a listed business stays exclusive (L7); a bad value stops start-up, not a silent 30.
     claim_days: PositiveInt = 30
+    # Need submissions running at once per web process (see web/api/public_needs.py); more wait their turn.
+    submit_threads: PositiveInt = 4
     # Where people reach the platform: QR codes and SMS links point here.
     public_base_url: str = "http://127.0.0.1:8000"
     # An HTTP SMS gateway; empty means the file gateway (<data_dir>/sms.log), for the demo.

@@ -20,6 +20,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +30,7 @@ from stdnum.cn import uscc as stdnum_uscc
 from shoudai.audit.actor import Actor
 from shoudai.audit.service import batched as audit_batched
 from shoudai.audit.service import hold_sqlite_write_lock
+from shoudai.config import get_settings
 from shoudai.db import session_scope
 from shoudai.kit.writebehind import write_behind
 from shoudai.lending import identity, intake, service
@@ -60,6 +62,21 @@ REGISTRY_NOTES = {
 LENDING_FIELDS = {"idempotency_key": IDEMPOTENCY_HEADER, "identity_mismatch": "contact_phone"}
 FORM_FIELDS = ("uscc", "name", "amount_wan", "term_months", "purpose", "guarantee", "contact_name", "contact_phone",
                "banks", "recommend_for_me", "consent", "kind", "channel", "legal_rep", "otp_challenge_id", "otp_code")
+
+
+_SUBMITTERS: list[anyio.CapacityLimiter] = []
+
+
+def _submitters() -> anyio.CapacityLimiter:
+    """At most SHOUDAI_SUBMIT_THREADS submissions run at once in a process; the rest wait in the event loop.
+
+    Why: each submission holds database locks (its business, then the audit chain) across several round trips, and
+    every round trip needs the GIL back; with 40 threads contending, a lock holder waited behind the others and
+    throughput collapsed. Made on first use, inside the running event loop.
+    """
+    if not _SUBMITTERS:
+        _SUBMITTERS.append(anyio.CapacityLimiter(get_settings().submit_threads))
+    return _SUBMITTERS[0]
 
 
 class ApiError(Exception):
@@ -251,7 +268,7 @@ async def submit_need(request: Request) -> JSONResponse:
     """Record, verify and push a need. 201 once committed and pushed; 200 when this key's need was already pushed."""
     try:
         sub = _parse(await _json_body(request), request.headers.get(IDEMPOTENCY_HEADER))
-        status, out = await run_in_threadpool(_submit, request, sub)
+        status, out = await anyio.to_thread.run_sync(_submit, request, sub, limiter=_submitters())
     except ApiError as err:
         return err.response()
     return JSONResponse(out, status_code=status)
