@@ -9,9 +9,10 @@ One "submission" is the final POST /api/v1/public/needs: the need form plus the 
 webhooks and the SMS through the outbox) — answered only after its commit. The one-time codes are prepared before
 the run in bulk (bench.needload.prepare_bulk), so SMS sending is not measured.
 
-Workers: 1 by default. On this 2-core machine the app, PostgreSQL and the generator share the same cores (with other
-jobs); one submission costs ≈ 25–30 ms of app CPU against ≈ 3–7 ms in PostgreSQL, and a second uvicorn process only
-added CPU contention: at 12/s, p50 was 88 ms with one worker against 390–630 ms with two (10 s runs, load ≈ 5).
+Workers: 1 by default. Measured 2026-11-27 (load generator on the same 2 cores): one submission costs ≈ 13 ms of app
+CPU on a quiet machine and ≈ 20 ms once the cores are contended, against ≈ 3–6 ms in PostgreSQL, so the machine
+saturates near 60–70/s whatever the worker count; two workers help only with SHOUDAI_SUBMIT_THREADS small (4).
+Compare with the code before a change by running the same file with PYTHONPATH=<old checkout>/src.
 
 Set-up: a throwaway PostgreSQL with fsync, synchronous_commit and full_page_writes ON (honest commits, unlike
 scripts/pg.sh); one list version holding `--entities` synthetic businesses from shoudai.synth (the registry look-up
