@@ -213,11 +213,12 @@ def push(session: Session, need: Need, *, actor: Actorish, now: datetime | None 
         raise LendingError("not_verified", "需求尚未完成身份核验，不能推送")
     if need.consent_withdrawn_at is not None:
         raise LendingError("consent_withdrawn", "企业已撤回授权，不能推送")
-    cal = cal or load_calendar(session)
     # Tracks exist only once a need was pushed (which opens it): a first push has nothing to read.
-    have = set() if need.status == SUBMITTED else {r.bank_code for r in tracks_of(session, need)}
+    first_push = need.status == SUBMITTED
+    need.status, need.updated_at = OPEN, now  # before any read, so a verification's changes and this are one UPDATE
+    cal = cal or load_calendar(session)
+    have = set() if first_push else {r.bank_code for r in tracks_of(session, need)}
     new = [b for b in loads_list(need.consent_banks) if b not in have]
-    need.status, need.updated_at = OPEN, now  # now, so a verification's changes and this go in one UPDATE
     routed_by = "recommended" if need.recommend_for_me else "chosen"
     rows = [new_row(need.id, b, at=now, cal=cal, routed_by=routed_by) for b in new]
     endpoints = notify.endpoints(session, new)  # read before the tracks are added: one flush writes them all

@@ -1,0 +1,123 @@
+"""Where one need submission's cost goes, in-process (no HTTP): SQL statements and ORM flushes per submission, CPU
+and wall per submission, and optionally a cProfile listing. Complements need_submit_bench.py (the load test).
+
+    .venv/bin/python bench/need_submit_profile.py                # 200 submissions, counts and CPU
+    .venv/bin/python bench/need_submit_profile.py --profile      # also the 30 costliest functions
+
+Same set-up as the load test (a throwaway PostgreSQL with fsync on, a list version, prepared one-time codes); the
+submissions call the API's own handler body (public_needs._submit), so what is measured is the domain and database
+work of the submission, without the web server. Counting hooks are removed before CPU is measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import cProfile
+import gc
+import os
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+class FakeRequest:
+    """What _submit reads from a request: the app (engine, clock) and the client address."""
+
+    def __init__(self, app, addr: str):
+        self.app, self.headers = app, {}
+        self.client = type("Client", (), {"host": addr})()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("-n", type=int, default=200, help="measured submissions (as many again are used for counting)")
+    ap.add_argument("--profile", action="store_true")
+    args = ap.parse_args()
+
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from bench import needload, pgcluster
+    from bench.need_submit_bench import load_list, synthetic_businesses
+    from shoudai import migrate
+    from shoudai.db import make_engine, session_scope
+    from shoudai.lending import delivery
+
+    cluster = pgcluster.Cluster()
+    cluster.start()
+    try:
+        url = cluster.url
+        os.environ["SHOUDAI_DATABASE_URL"] = url
+        os.environ["SHOUDAI_DATA_DIR"] = tempfile.mkdtemp(prefix="shoudai-need-profile.")
+        migrate.upgrade(url)
+        entries = synthetic_businesses(20_000, 11, Path(tempfile.gettempdir()) / "shoudai-need-bench-cache")
+        load_list(url, entries)
+        engine = make_engine(url)
+        needload.ensure_channel(engine)
+        with session_scope(engine) as s:
+            for bank in ("HXRCB", "PSBC", "ICBC"):
+                delivery.set_bank_endpoint(s, bank, f"https://{bank.lower()}.example.cn/hook", "secret-" + bank * 4,
+                                           actor="system:bench")
+        engine.dispose()
+        subs = needload.prepare_bulk(url, [e[0] for e in entries[:2 * args.n + 20]], tag="profile")
+
+        from shoudai.web.api import public_needs
+        from shoudai.web.app import create_app
+
+        app = create_app()
+        calls = [(FakeRequest(app, s.addr), public_needs._parse(s.body, s.key)) for s in subs]
+
+        def run(batch) -> None:
+            for request, sub in batch:
+                status, _ = public_needs._submit(request, sub)
+                assert status == 201, status
+
+        run(calls[:20])  # warm the caches and the connection pool
+        gc.freeze()  # the set-up's objects (the city, the prepared calls) would otherwise slow every collection
+        statements, flushes = collections.Counter(), [0]
+
+        def count_statement(conn, cursor, statement, *_):
+            statements[" ".join(statement.split())[:100]] += 1
+
+        def count_flush(*_):
+            flushes[0] += 1
+
+        event.listen(app.state.engine, "before_cursor_execute", count_statement)
+        event.listen(Session, "before_flush", count_flush)
+        counted = calls[20:20 + args.n]
+        run(counted)
+        event.remove(app.state.engine, "before_cursor_execute", count_statement)
+        event.remove(Session, "before_flush", count_flush)
+        n = len(counted)
+        print(f"per submission: {sum(statements.values()) / n:.1f} SQL statements, {flushes[0] / n:.1f} ORM flushes")
+        for text, k in statements.most_common():
+            print(f"  {k / n:4.2f}  {text}")
+
+        measured = calls[20 + args.n:]
+        profiler = cProfile.Profile() if args.profile else None
+        cpu, wall = time.process_time(), time.perf_counter()
+        if profiler:
+            profiler.enable()
+        run(measured)
+        if profiler:
+            profiler.disable()
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        note = " (under cProfile: inflated)" if profiler else ""
+        print(f"{len(measured)} submissions: CPU {cpu / len(measured) * 1000:.2f} ms, wall "
+              f"{wall / len(measured) * 1000:.2f} ms per submission{note}; load average {os.getloadavg()[0]:.2f}")
+        if profiler:
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+        return 0
+    finally:
+        cluster.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
