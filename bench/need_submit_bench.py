@@ -202,6 +202,22 @@ def load_list(url: str, entries: list) -> None:
         cur.execute("ANALYZE")
 
 
+def set_up_database(url: str, entries: list) -> None:
+    """The list version, the bench channel, and webhook endpoints for three banks."""
+    from bench import needload
+    from shoudai.db import make_engine, session_scope
+    from shoudai.lending import delivery
+
+    load_list(url, entries)
+    engine = make_engine(url)
+    needload.ensure_channel(engine)
+    with session_scope(engine) as s:
+        for bank in ("HXRCB", "PSBC", "ICBC"):
+            delivery.set_bank_endpoint(s, bank, f"https://{bank.lower()}.example.cn/hook", "secret-" + bank * 4,
+                                       actor="system:bench")
+    engine.dispose()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rate", type=float, default=200.0, help="submissions started per second")
@@ -222,8 +238,6 @@ def main() -> int:
 
     from bench import needload, pgcluster
     from shoudai import migrate
-    from shoudai.db import make_engine, session_scope
-    from shoudai.lending import delivery
 
     total = int(args.rate * (args.duration + args.warmup))
     work = Path(tempfile.mkdtemp(prefix="shoudai-need-bench."))
@@ -241,14 +255,7 @@ def main() -> int:
         url = cluster.url
         migrate.upgrade(url)
         t = time.perf_counter()
-        load_list(url, entries)
-        engine = make_engine(url)
-        needload.ensure_channel(engine)
-        with session_scope(engine) as s:
-            for bank in ("HXRCB", "PSBC", "ICBC"):
-                delivery.set_bank_endpoint(s, bank, f"https://{bank.lower()}.example.cn/hook", "secret-" + bank * 4,
-                                           actor="system:bench")
-        engine.dispose()
+        set_up_database(url, entries)
         print(f"PostgreSQL (fsync {args.fsync}) on port {cluster.port}: {len(entries):,} list entries loaded "
               f"({time.perf_counter() - t:.1f} s)")
         port = pgcluster.free_port()

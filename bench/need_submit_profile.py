@@ -45,10 +45,8 @@ def main() -> int:
     from sqlalchemy.orm import Session
 
     from bench import needload, pgcluster
-    from bench.need_submit_bench import load_list, synthetic_businesses
+    from bench.need_submit_bench import set_up_database, synthetic_businesses
     from shoudai import migrate
-    from shoudai.db import make_engine, session_scope
-    from shoudai.lending import delivery
 
     cluster = pgcluster.Cluster()
     cluster.start()
@@ -58,14 +56,7 @@ def main() -> int:
         os.environ["SHOUDAI_DATA_DIR"] = tempfile.mkdtemp(prefix="shoudai-need-profile.")
         migrate.upgrade(url)
         entries = synthetic_businesses(20_000, 11, Path(tempfile.gettempdir()) / "shoudai-need-bench-cache")
-        load_list(url, entries)
-        engine = make_engine(url)
-        needload.ensure_channel(engine)
-        with session_scope(engine) as s:
-            for bank in ("HXRCB", "PSBC", "ICBC"):
-                delivery.set_bank_endpoint(s, bank, f"https://{bank.lower()}.example.cn/hook", "secret-" + bank * 4,
-                                           actor="system:bench")
-        engine.dispose()
+        set_up_database(url, entries)
         subs = needload.prepare_bulk(url, [e[0] for e in entries[:2 * args.n + 20]], tag="profile")
 
         from shoudai.web.api import public_needs
