@@ -86,7 +86,8 @@ def record(
 ) -> AuditEvent:
     """Append one audit row in the caller's transaction (it commits or rolls back with the action itself).
 
-    Inside `batched`, the row is appended when the block ends (it has no id or hash until then)."""
+    The returned event is written as a plain row, so it carries no id; inside `batched` it is appended (and gets its
+    hash) when the block ends."""
     ev = AuditEvent(
         at=utc(at or datetime.now(UTC)),
         actor_id=actor.user_id,
@@ -135,13 +136,9 @@ def _append(session: Session, events: list[AuditEvent]) -> None:
     for ev in events:
         ev.prev_hash = prev
         ev.row_hash = prev = row_digest(ev)
-        rows.append({c: getattr(ev, c) for c in _COLUMNS})
+        rows.append({c.key: getattr(ev, c.key) for c in AuditEvent.__table__.c if not c.primary_key})
     # A plain insert (the rows' ids are never needed back); executed in list order, so ids follow the chain.
     session.execute(insert(AuditEvent.__table__), rows)
-
-
-_COLUMNS = ("at", "actor_id", "actor", "role", "action", "object_type", "object_id", "source", "outcome", "detail",
-            "prev_hash", "row_hash")
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
-"""Rows a request writes and never reads back (timeline events), held in the session and inserted together.
+"""Rows a request writes and never reads back (timeline events, outbox messages), held and inserted together.
 
-Why: a submission writes several timeline rows at different steps; through the ORM each step's flush sent its own
+Why: a submission writes several such rows at different steps; through the ORM each step's flush sent its own
 INSERT. Inside `write_behind`, `hold` keeps them and the block's end sends one INSERT per table, in the order held.
 Rows of a block that raises are dropped with its transaction. Outside a block, `hold` declines and the caller
 writes as usual.

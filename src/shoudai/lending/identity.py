@@ -188,18 +188,18 @@ def check_otp(session: Session, challenge_id: int, phone: str, code: str, *, now
     """(ok, problem code). Wrong codes count; the challenge dies after 5 tries or 5 minutes. Never raises on a
     wrong code, so the caller commits the counted attempt."""
     now = now_utc(now)
-    t = OtpChallenge
+    otp, bidx = OtpChallenge, phone_index(phone)
     # One statement counts the try and consumes a right code, so two concurrent tries cannot both use it.
     good = _code_hash(str(challenge_id), (code or "").strip())
-    live = (t.id == challenge_id, t.phone_bidx == phone_index(phone), t.consumed_at.is_(None),
-            t.expires_at >= now, t.attempts < OTP_MAX_ATTEMPTS)
+    live = (otp.id == challenge_id, otp.phone_bidx == bidx, otp.consumed_at.is_(None), otp.expires_at >= now,
+            otp.attempts < OTP_MAX_ATTEMPTS)
     counted = session.execute(
-        update(t).where(*live).values(attempts=t.attempts + 1, consumed_at=case((t.code_hash == good, now)))
-        .returning(t.consumed_at).execution_options(synchronize_session="fetch")).first()
+        update(otp).where(*live).values(attempts=otp.attempts + 1, consumed_at=case((otp.code_hash == good, now)))
+        .returning(otp.consumed_at).execution_options(synchronize_session="fetch")).first()
     if counted is not None:
         return (True, None) if counted.consumed_at is not None else (False, "otp_wrong")
     ch = session.get(OtpChallenge, challenge_id)  # not counted: say why
-    if ch is None or ch.phone_bidx != phone_index(phone):
+    if ch is None or ch.phone_bidx != bidx:
         return False, "otp_unknown"
     if ch.consumed_at is not None:
         return False, "otp_used"

@@ -76,10 +76,10 @@ def endpoints(session: Session, bank_codes) -> dict[str, BankEndpoint]:
 
 
 def webhooks(session: Session, need: Need, rows: list[NeedBank], *, topic: str, actor: Actorish,
-             now: datetime, endpoints: dict[str, BankEndpoint]) -> None:
-    """`webhook` for several tracks of one need, their banks' endpoints given (see `endpoints`)."""
+             now: datetime, by_bank: dict[str, BankEndpoint]) -> None:
+    """`webhook` for several tracks of one need, their banks' endpoints given (read with `endpoints`)."""
     for row in rows:
-        _enqueue_webhook(session, endpoints.get(row.bank_code), need, row, topic, actor, now, {})
+        _enqueue_webhook(session, by_bank.get(row.bank_code), need, row, topic, actor, now, {})
 
 
 def _enqueue_webhook(session: Session, endpoint: BankEndpoint | None, need: Need, row: NeedBank, topic: str,

@@ -228,7 +228,7 @@ def push(session: Session, need: Need, *, actor: Actorish, now: datetime | None 
         record_event(session, need_id=need.id, need_bank_id=row.id, kind="pushed", actor=actor, at=now,
                      bank=row.bank_code, answer_due_at=utc(row.answer_due_at).isoformat(),
                      provisional=row.answer_due_provisional)
-    notify.webhooks(session, need, rows, topic="need.pushed", actor=actor, now=now, endpoints=endpoints)
+    notify.webhooks(session, need, rows, topic="need.pushed", actor=actor, now=now, by_bank=endpoints)
     if rows:
         names = "、".join(notify.bank_name(r.bank_code) for r in rows)
         notify.sms(session, need, f"您的融资需求（{need.ref}）已推送至{names}，银行将在 2 个工作日内反馈。",

@@ -16,6 +16,7 @@ signing in with code + phone + one-time code on the status page (Q6).
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -64,9 +65,7 @@ FORM_FIELDS = ("uscc", "name", "amount_wan", "term_months", "purpose", "guarante
                "banks", "recommend_for_me", "consent", "kind", "channel", "legal_rep", "otp_challenge_id", "otp_code")
 
 
-_SUBMITTERS: list[anyio.CapacityLimiter] = []
-
-
+@functools.cache
 def _submitters() -> anyio.CapacityLimiter:
     """At most SHOUDAI_SUBMIT_THREADS submissions run at once in a process; the rest wait in the event loop.
 
@@ -74,9 +73,7 @@ def _submitters() -> anyio.CapacityLimiter:
     every round trip needs the GIL back; with 40 threads contending, a lock holder waited behind the others and
     throughput collapsed. Made on first use, inside the running event loop.
     """
-    if not _SUBMITTERS:
-        _SUBMITTERS.append(anyio.CapacityLimiter(get_settings().submit_threads))
-    return _SUBMITTERS[0]
+    return anyio.CapacityLimiter(get_settings().submit_threads)
 
 
 class ApiError(Exception):
