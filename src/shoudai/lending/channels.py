@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shoudai.config import get_settings
+from shoudai.kit.ttlcache import TtlCache
 from shoudai.lending.common import Actorish, LendingError, NotFound, actor_name, audit, now_utc
 from shoudai.lending.models import Channel
 from shoudai.reference.loaders import banks, division_names
@@ -71,6 +72,23 @@ def get_channel(session: Session, code: str) -> Channel:
     """The active channel with this code (NotFound otherwise)."""
     ch = session.scalar(select(Channel).where(Channel.code == (code or "").strip().lower()))
     if ch is None or not ch.active:
+        raise NotFound(f"渠道 {code}")
+    return ch
+
+
+def _load_active(session: Session, code) -> Channel | None:
+    row = session.execute(select(*Channel.__table__.c).where(Channel.code == code, Channel.active.is_(True))).first()
+    return None if row is None else Channel(**row._mapping)  # a detached copy: safe to share between sessions
+
+
+_ACTIVE = TtlCache(30, _load_active)
+
+
+def cached_channel(session: Session, code: str) -> Channel:
+    """`get_channel` for the public submission, kept 30 s per database (channels are made once and never switched
+    off by the platform; an edit in the database applies within 30 s). Treat the result as read-only."""
+    ch = _ACTIVE.get(session, (code or "").strip().lower())
+    if ch is None:
         raise NotFound(f"渠道 {code}")
     return ch
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from shoudai.kit.crypto import decrypt_field, encrypt_field
 from shoudai.kit.sms import SmsGateway, gateway_from_env
+from shoudai.lending import notify
 from shoudai.lending.common import Actorish, LendingError, actor_name, audit, now_utc
 from shoudai.lending.identity import PHONE_CONTEXT
 from shoudai.lending.models import BankEndpoint
@@ -37,6 +38,7 @@ def set_bank_endpoint(session: Session, bank_code: str, url: str, secret: str, *
     row.updated_at, row.updated_by = now_utc(now), actor_name(actor)
     session.add(row)
     session.flush()
+    notify.forget_webhook_banks()
     audit(session, actor, "lending.bank_endpoint_set", object_type="bank_endpoint", object_id=bank_code,
           at=row.updated_at, detail={"url": url, "active": active})  # never the secret
     return row

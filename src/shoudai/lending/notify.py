@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shoudai.kit.calendar import SHANGHAI
+from shoudai.kit.ttlcache import TtlCache
 from shoudai.lending import sla
 from shoudai.lending.common import Actorish, actor_name, utc
 from shoudai.lending.models import BankEndpoint, Need, NeedBank
@@ -65,27 +66,40 @@ def webhook(session: Session, need: Need, row: NeedBank, *, topic: str, actor: A
     Only banks with an active endpoint get webhooks; the others work from the workbench and the pull API, and
     every event is on the need's timeline either way, so nothing is lost by not queueing undeliverable messages.
     """
-    _enqueue_webhook(session, session.get(BankEndpoint, row.bank_code), need, row, topic, actor, now, extra)
+    endpoint = session.get(BankEndpoint, row.bank_code)
+    if endpoint is not None and endpoint.active:
+        _enqueue_webhook(session, need, row, topic, actor, now, extra)
 
 
-def endpoints(session: Session, bank_codes) -> dict[str, BankEndpoint]:
-    """The endpoints of these banks, in one query."""
-    codes = set(bank_codes)
-    found = session.scalars(select(BankEndpoint).where(BankEndpoint.bank_code.in_(codes))) if codes else ()
-    return {e.bank_code: e for e in found}
+def _load_webhook_banks(session: Session, _key) -> frozenset[str]:
+    return frozenset(session.scalars(select(BankEndpoint.bank_code).where(BankEndpoint.active.is_(True))))
+
+
+# The delivery worker reads the endpoint's URL and secret when it sends; a push only asks which banks have one.
+_WEBHOOK_BANKS = TtlCache(30, _load_webhook_banks)
+
+
+def webhook_banks(session: Session) -> frozenset[str]:
+    """The banks with an active endpoint (cached: an endpoint set in another process applies within 30 s)."""
+    return _WEBHOOK_BANKS.get(session)
+
+
+def forget_webhook_banks() -> None:
+    """After an endpoint changes: this process's next push reads the table again."""
+    _WEBHOOK_BANKS.clear()
 
 
 def webhooks(session: Session, need: Need, rows: list[NeedBank], *, topic: str, actor: Actorish,
-             now: datetime, by_bank: dict[str, BankEndpoint]) -> None:
-    """`webhook` for several tracks of one need, their banks' endpoints given (read with `endpoints`)."""
+             now: datetime) -> None:
+    """`webhook` for several tracks of one need, for the banks in `webhook_banks`."""
+    active = webhook_banks(session)
     for row in rows:
-        _enqueue_webhook(session, by_bank.get(row.bank_code), need, row, topic, actor, now, {})
+        if row.bank_code in active:
+            _enqueue_webhook(session, need, row, topic, actor, now, {})
 
 
-def _enqueue_webhook(session: Session, endpoint: BankEndpoint | None, need: Need, row: NeedBank, topic: str,
-                     actor: Actorish, now: datetime, extra: dict[str, Any]) -> None:
-    if endpoint is None or not endpoint.active:
-        return
+def _enqueue_webhook(session: Session, need: Need, row: NeedBank, topic: str, actor: Actorish, now: datetime,
+                     extra: dict[str, Any]) -> None:
     payload = {"event": topic, **track_payload(need, row), **extra}
     outbox.enqueue(session, topic=topic, channel=outbox.WEBHOOK, destination=row.bank_code,
                    actor=actor_name(actor), now=now, payload=payload)

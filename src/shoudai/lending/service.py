@@ -221,14 +221,13 @@ def push(session: Session, need: Need, *, actor: Actorish, now: datetime | None 
     new = [b for b in loads_list(need.consent_banks) if b not in have]
     routed_by = "recommended" if need.recommend_for_me else "chosen"
     rows = [new_row(need.id, b, at=now, cal=cal, routed_by=routed_by) for b in new]
-    endpoints = notify.endpoints(session, new)  # read before the tracks are added: one flush writes them all
     session.add_all(rows)
     session.flush()
     for row in rows:
         record_event(session, need_id=need.id, need_bank_id=row.id, kind="pushed", actor=actor, at=now,
                      bank=row.bank_code, answer_due_at=utc(row.answer_due_at).isoformat(),
                      provisional=row.answer_due_provisional)
-    notify.webhooks(session, need, rows, topic="need.pushed", actor=actor, now=now, by_bank=endpoints)
+    notify.webhooks(session, need, rows, topic="need.pushed", actor=actor, now=now)
     if rows:
         names = "、".join(notify.bank_name(r.bank_code) for r in rows)
         notify.sms(session, need, f"您的融资需求（{need.ref}）已推送至{names}，银行将在 2 个工作日内反馈。",

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shoudai.kit.calendar import HOLIDAY, KINDS, WORKDAY, WorkCalendar
+from shoudai.kit.ttlcache import TtlCache
 from shoudai.reference.models import CalendarDay
 
 ADMIN_SOURCE = "admin"
@@ -78,6 +79,18 @@ def load_calendar(session: Session) -> WorkCalendar:
     # An admin's single-day edit overrides that day only; an imported notice describes its whole year.
     imported = {notice_year(r.day) for r in rows if r.source != ADMIN_SOURCE}
     return WorkCalendar(overrides, imported, names=names)
+
+
+_CACHED = TtlCache(30, lambda session, _key: load_calendar(session))
+
+
+def cached_calendar(session: Session) -> WorkCalendar:
+    """`load_calendar`, kept 30 s per database: for the need submission, which pushes (and so reads it) every time.
+
+    An import clears this process's copy; one made by another process (the CLI) applies here within 30 s. A push in
+    those seconds computes on the old calendar: a deadline it marked provisional is recomputed by the next sweep, one
+    in a year the old calendar already knew is off only if it spans a day the import changed."""
+    return _CACHED.get(session)
 
 
 def notice_year(day: date) -> int:
@@ -227,5 +240,6 @@ def _apply(session: Session, rows: list[ArrangementRow], *, actor: str, source: 
         else:
             summary.unchanged += 1
     session.flush()
+    _CACHED.clear()
     return summary
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from shoudai.kit.calendar import SHANGHAI
 from shoudai.reference.calendar_store import (
     ArrangementError,
+    cached_calendar,
     import_arrangement,
     load_calendar,
     notice_year,
@@ -195,3 +196,14 @@ def test_admin_single_day_edit_overrides_one_day_only(session):
     assert cal.imported_years == frozenset()
     assert not cal.is_workday(date(2025, 10, 9))
     assert not cal.is_workday(date(2025, 10, 1)) and cal.is_workday(date(2025, 10, 10))
+
+
+def test_the_cached_calendar_sees_an_import_in_its_own_process_at_once(session):
+    """The submission's cached copy: kept between reads, cleared by an import, so 2027 stops being provisional."""
+    before = cached_calendar(session)
+    assert cached_calendar(session) is before
+    assert before.deadline(EVENT, 2).provisional
+    import_arrangement(session, TEST_2027, actor="test")
+    after = cached_calendar(session)
+    assert after is not before
+    assert not after.deadline(EVENT, 2).provisional

@@ -35,10 +35,11 @@ from shoudai.config import get_settings
 from shoudai.db import session_scope
 from shoudai.kit.writebehind import write_behind
 from shoudai.lending import identity, intake, service
-from shoudai.lending.channels import get_channel
+from shoudai.lending.channels import cached_channel
 from shoudai.lending.common import LendingError, NotFound, utc
 from shoudai.lending.forms import GUARANTEES, KINDS, FormError, NeedForm, clean, normalise_uscc
 from shoudai.lending.models import Need
+from shoudai.reference.calendar_store import cached_calendar
 from shoudai.web.deps import client_ip
 
 router = APIRouter(prefix="/api/v1/public", tags=["public"])
@@ -300,7 +301,7 @@ def _submit_once(request: Request, sub: Submission) -> tuple[int, dict[str, Any]
 def _record(db, request: Request, sub: Submission, lookup: identity.RegistryLookup) -> service.SubmitResult:
     """The need under its key (a retry finds it; another body under the same key is a conflict)."""
     try:
-        channel = get_channel(db, sub.channel)
+        channel = cached_channel(db, sub.channel)
     except NotFound:
         raise ApiError(422, "invalid", "请检查填写的内容", {"channel": "渠道不存在或已停用"}) from None
     try:
@@ -337,7 +338,8 @@ def _verify_and_push(db, request: Request, sub: Submission, recorded: service.Su
     now = request.app.state.clock()
     try:
         res = service.verify_and_push(db, need, claim, verifier=identity.OtpRegistryVerifier(lookup),
-                                      actor=_actor(request), now=now, source_addr=client_ip(request))
+                                      actor=_actor(request), now=now, source_addr=client_ip(request),
+                                      cal=cached_calendar(db))
     except identity.RateLimited as exc:
         raise _limited(exc) from None
     except LendingError as exc:
