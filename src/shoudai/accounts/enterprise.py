@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from shoudai.accounts import roles
@@ -24,15 +24,24 @@ def enterprise_username(uscc: str) -> str:
     return "e-" + uscc.lower()
 
 
+def _statements():
+    t = User.__table__
+    find = select(t.c.id).where(t.c.role == roles.ENTERPRISE, t.c.enterprise_uscc == bindparam("uscc")).limit(1)
+    return find, insert(t).returning(t.c.id)
+
+
+# Built once: this runs on every verified submission.
+_FIND, _INSERT = _statements()
+
+
 def ensure_enterprise_account(session: Session, *, uscc: str, name: str, phone: str | None, actor: str,
                               now: datetime) -> tuple[int, bool]:
     """The business's account id, the account created if missing; returns (user id, created). A disabled one stays
     disabled. Plain table statements: this runs on every verified submission."""
-    t = User.__table__
-    found = session.scalar(select(t.c.id).where(t.c.role == roles.ENTERPRISE, t.c.enterprise_uscc == uscc).limit(1))
+    found = session.scalar(_FIND, {"uscc": uscc})
     if found is not None:
         return found, False
     values = dict(username=enterprise_username(uscc), display_name=name.strip()[:100] or uscc, role=roles.ENTERPRISE,
                   county_codes="", enterprise_uscc=uscc, password_hash=NO_PASSWORD, password_changed_at=now,
                   disabled=False, created_at=now, created_by=actor, updated_at=now, **phone_columns(phone))
-    return session.execute(insert(t).values(values).returning(t.c.id)).scalar_one(), True
+    return session.execute(_INSERT, values).scalar_one(), True

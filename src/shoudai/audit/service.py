@@ -20,6 +20,7 @@ GENESIS = "0" * 64
 RETENTION = timedelta(days=180)
 # Arbitrary constant naming "the audit chain" for PostgreSQL's advisory lock.
 _CHAIN_LOCK = 0x5D_A0D1
+_CHAIN_LOCK_SQL = text("SELECT pg_advisory_xact_lock(:k)")
 _BATCH = "shoudai.audit.batch"  # session.info key: rows held back by `batched`
 
 
@@ -68,7 +69,7 @@ def _lock_chain(session: Session) -> None:
     # Serialise appenders until commit, so each row sees its true predecessor; should anything slip through,
     # the unique prev_hash turns a lost race into an error, never a fork.
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
+        session.execute(_CHAIN_LOCK_SQL, {"k": _CHAIN_LOCK})
     else:
         hold_sqlite_write_lock(session)
 
@@ -129,16 +130,22 @@ def batched(session: Session) -> Iterator[None]:
         _append(session, pending)
 
 
+# Built once: every audited request runs them.
+_HEAD = select(AuditEvent.__table__.c.row_hash).order_by(AuditEvent.__table__.c.id.desc()).limit(1)
+_INSERT = insert(AuditEvent.__table__)
+_COLUMNS = [c.key for c in AuditEvent.__table__.c if not c.primary_key]
+
+
 def _append(session: Session, events: list[AuditEvent]) -> None:
     _lock_chain(session)
-    prev = session.scalar(select(AuditEvent.row_hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
+    prev = session.scalar(_HEAD) or GENESIS
     rows = []
     for ev in events:
         ev.prev_hash = prev
         ev.row_hash = prev = row_digest(ev)
-        rows.append({c.key: getattr(ev, c.key) for c in AuditEvent.__table__.c if not c.primary_key})
+        rows.append({key: getattr(ev, key) for key in _COLUMNS})
     # A plain insert (the rows' ids are never needed back); executed in list order, so ids follow the chain.
-    session.execute(insert(AuditEvent.__table__), rows)
+    session.execute(_INSERT, rows)
 
 
 @dataclass(frozen=True)

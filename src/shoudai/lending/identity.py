@@ -6,6 +6,7 @@ built-in check compares the surname. A verifier reading the unmasked registry ca
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import case, select, update
+from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.orm import Session
 
 from shoudai.config import get_settings
@@ -60,20 +61,28 @@ class RegistryRecord:
 RegistryLookup = Callable[[Session, str], RegistryRecord | None]
 
 
-def db_registry_lookup(session: Session, uscc: str) -> RegistryRecord | None:
-    """The business as on the newest list version that has it (ListEntry); None if it is on no list."""
+def _registry_query():
     from shoudai.registry.models import ListEntry, ListVersion
 
     e, v = ListEntry.__table__.c, ListVersion.__table__.c  # plain columns: read on every submission
-    row = session.execute(
-        select(e.uscc, e.name, e.county_code, e.entity_kind, e.registry_type, e.legal_rep_masked)
-        .join_from(ListEntry.__table__, ListVersion.__table__, v.id == e.version_id)
-        .where(e.uscc == uscc).order_by(v.year.desc()).limit(1)
-    ).first()
+    return (select(e.uscc, e.name, e.county_code, e.entity_kind, e.registry_type, e.legal_rep_masked)
+            .join_from(ListEntry.__table__, ListVersion.__table__, v.id == e.version_id)
+            .where(e.uscc == bindparam("uscc")).order_by(v.year.desc()).limit(1))
+
+
+def db_registry_lookup(session: Session, uscc: str) -> RegistryRecord | None:
+    """The business as on the newest list version that has it (ListEntry); None if it is on no list."""
+    row = session.execute(_registry_lookup_statement(), {"uscc": uscc}).first()
     if row is None:
         return None
     return RegistryRecord(row.uscc, row.name, row.county_code, row.entity_kind, row.registry_type,
                           row.legal_rep_masked)
+
+
+@functools.cache
+def _registry_lookup_statement():
+    """Built once, on first use (the registry models import lending's neighbours, so not at import time)."""
+    return _registry_query()
 
 
 def memoized_lookup(lookup: RegistryLookup = db_registry_lookup) -> RegistryLookup:
@@ -188,17 +197,15 @@ def check_otp(session: Session, challenge_id: int, phone: str, code: str, *, now
     """(ok, problem code). Wrong codes count; the challenge dies after 5 tries or 5 minutes. Never raises on a
     wrong code, so the caller commits the counted attempt."""
     now = now_utc(now)
-    otp, bidx = OtpChallenge, phone_index(phone)
+    bidx = phone_index(phone)
     # One statement counts the try and consumes a right code, so two concurrent tries cannot both use it.
     good = _code_hash(str(challenge_id), (code or "").strip())
-    live = (otp.id == challenge_id, otp.phone_bidx == bidx, otp.consumed_at.is_(None), otp.expires_at >= now,
-            otp.attempts < OTP_MAX_ATTEMPTS)
-    counted = session.execute(
-        update(otp).where(*live).values(attempts=otp.attempts + 1, consumed_at=case((otp.code_hash == good, now)))
-        .returning(otp.consumed_at).execution_options(synchronize_session="fetch")).first()
+    counted = session.execute(_COUNT_OTP_TRY, {"challenge": challenge_id, "bidx": bidx, "now": now, "good": good}
+                              ).first()
     if counted is not None:
         return (True, None) if counted.consumed_at is not None else (False, "otp_wrong")
-    ch = session.get(OtpChallenge, challenge_id)  # not counted: say why
+    # Not counted: say why (read afresh: the session may hold the challenge as it was before this statement).
+    ch = session.get(OtpChallenge, challenge_id, populate_existing=True)
     if ch is None or ch.phone_bidx != bidx:
         return False, "otp_unknown"
     if ch.consumed_at is not None:
@@ -206,6 +213,19 @@ def check_otp(session: Session, challenge_id: int, phone: str, code: str, *, now
     if utc(ch.expires_at) < now:
         return False, "otp_expired"
     return False, "otp_locked"
+
+
+def _count_otp_try():
+    otp = OtpChallenge.__table__.c
+    now = bindparam("now", type_=otp.expires_at.type)
+    live = (otp.id == bindparam("challenge"), otp.phone_bidx == bindparam("bidx"), otp.consumed_at.is_(None),
+            otp.expires_at >= now, otp.attempts < OTP_MAX_ATTEMPTS)
+    return (update(OtpChallenge.__table__).where(*live)
+            .values(attempts=otp.attempts + 1, consumed_at=case((otp.code_hash == bindparam("good"), now)))
+            .returning(otp.consumed_at))
+
+
+_COUNT_OTP_TRY = _count_otp_try()
 
 
 def normalise_name(name: str) -> str:
