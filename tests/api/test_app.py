@@ -63,3 +63,19 @@ def test_serve_command_migrates_seeds_and_serves(tmp_path):
         proc.terminate()
         out = proc.communicate(timeout=20)[0].decode()
     assert "county410702" in out and "shoudai web totp admin" in out and f"http://127.0.0.1:{port}/" in out
+
+
+def test_security_headers_on_pages_and_json_and_static_files_may_be_cached(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'headers.db'}")
+    try:
+        client = TestClient(create_app(engine=engine))
+        for path in ("/healthz", "/login"):
+            r = client.get(path)
+            assert r.headers["content-security-policy"].startswith("default-src 'self'")
+            assert (r.headers["x-content-type-options"], r.headers["x-frame-options"]) == ("nosniff", "DENY")
+            assert (r.headers["referrer-policy"], r.headers["cache-control"]) == ("same-origin", "no-store")
+        static = client.get("/static/app.css")
+        assert static.status_code == 200 and static.headers["x-frame-options"] == "DENY"
+        assert "no-store" not in static.headers.get("cache-control", "")
+    finally:
+        engine.dispose()
