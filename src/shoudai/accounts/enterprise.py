@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, exists, insert, select
 from sqlalchemy.orm import Session
 
 from shoudai.accounts import roles
@@ -24,24 +24,31 @@ def enterprise_username(uscc: str) -> str:
     return "e-" + uscc.lower()
 
 
+_COLUMNS = ("username", "display_name", "role", "county_codes", "enterprise_uscc", "password_hash",
+            "password_changed_at", "disabled", "created_at", "created_by", "updated_at", "phone_enc", "phone_bidx")
+
+
 def _statements():
     t = User.__table__
-    find = select(t.c.id).where(t.c.role == roles.ENTERPRISE, t.c.enterprise_uscc == bindparam("uscc")).limit(1)
-    return find, insert(t).returning(t.c.id)
+    mine = (t.c.role == roles.ENTERPRISE) & (t.c.enterprise_uscc == bindparam("uscc"))
+    find = select(t.c.id).where(mine).limit(1)
+    # INSERT … SELECT … WHERE NOT EXISTS: a business's first verified need creates its account in one statement.
+    values = select(*[bindparam(f"v_{c}", type_=t.c[c].type) for c in _COLUMNS]).where(~exists().where(mine))
+    return find, insert(t).from_select(list(_COLUMNS), values).returning(t.c.id)
 
 
 # Built once: this runs on every verified submission.
-_FIND, _INSERT = _statements()
+_FIND, _CREATE_IF_MISSING = _statements()
 
 
 def ensure_enterprise_account(session: Session, *, uscc: str, name: str, phone: str | None, actor: str,
                               now: datetime) -> tuple[int, bool]:
     """The business's account id, the account created if missing; returns (user id, created). A disabled one stays
     disabled. Plain table statements: this runs on every verified submission."""
-    found = session.scalar(_FIND, {"uscc": uscc})
-    if found is not None:
-        return found, False
     values = dict(username=enterprise_username(uscc), display_name=name.strip()[:100] or uscc, role=roles.ENTERPRISE,
                   county_codes="", enterprise_uscc=uscc, password_hash=NO_PASSWORD, password_changed_at=now,
                   disabled=False, created_at=now, created_by=actor, updated_at=now, **phone_columns(phone))
-    return session.execute(_INSERT, values).scalar_one(), True
+    made = session.scalar(_CREATE_IF_MISSING, {"uscc": uscc, **{f"v_{c}": values[c] for c in _COLUMNS}})
+    if made is not None:
+        return made, True
+    return session.scalar(_FIND, {"uscc": uscc}), False

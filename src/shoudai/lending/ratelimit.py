@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import DateTime, bindparam, text
+from sqlalchemy import DateTime, TextClause, bindparam, text
 from sqlalchemy.orm import Session
 
 from shoudai.lending.common import utc
@@ -39,6 +40,19 @@ class RateLimiter:
         hits = self.session.execute(_HIT, params).scalar()
         if hits is not None:
             return Decision(True, limit.count - hits, 0)
+        return self._refusal(key, limit)
+
+    def hit_all(self, checks: list[tuple[str, Limit]]) -> list[Decision]:
+        """`hit` on several distinct keys in one statement; each key counts whatever the others decide."""
+        checks = [(key[:200], limit) for key, limit in checks]
+        params: dict = {"now": self.now}
+        for i, (key, limit) in enumerate(checks):
+            params.update({f"key{i}": key, f"stale{i}": self.now - limit.window, f"limit{i}": limit.count})
+        counted = {key: hits for key, hits in self.session.execute(_hit_all(len(checks)), params)}
+        return [Decision(True, limit.count - counted[key], 0) if key in counted else self._refusal(key, limit)
+                for key, limit in checks]
+
+    def _refusal(self, key: str, limit: Limit) -> Decision:
         start = utc(self.session.execute(_START, {"key": key}).scalar_one())
         wait = int((start + limit.window - self.now).total_seconds()) + 1
         return Decision(False, 0, max(wait, 1))
@@ -57,3 +71,22 @@ _HIT = text(f"""
     RETURNING hits""").bindparams(bindparam("now", type_=DateTime(timezone=True)),
                                   bindparam("stale", type_=DateTime(timezone=True)))
 _START = text("SELECT window_start FROM rate_bucket WHERE key = :key").columns(window_start=DateTime(timezone=True))
+
+
+@functools.cache
+def _hit_all(n: int) -> TextClause:
+    """_HIT for n keys, each with its own window and limit (chosen by key inside the conflict branch)."""
+    def by_key(name: str) -> str:
+        return "CASE rate_bucket.key " + " ".join(f"WHEN :key{i} THEN :{name}{i}" for i in range(n)) + " END"
+
+    expired = f"rate_bucket.window_start <= {by_key('stale')} OR rate_bucket.window_start > :now"
+    values = ", ".join(f"(:key{i}, :now, 1)" for i in range(n))
+    stamps = [bindparam("now", type_=DateTime(timezone=True))]
+    stamps += [bindparam(f"stale{i}", type_=DateTime(timezone=True)) for i in range(n)]
+    return text(f"""
+        INSERT INTO rate_bucket (key, window_start, hits) VALUES {values}
+        ON CONFLICT (key) DO UPDATE SET
+            window_start = CASE WHEN {expired} THEN excluded.window_start ELSE rate_bucket.window_start END,
+            hits = CASE WHEN {expired} THEN 1 ELSE rate_bucket.hits + 1 END
+        WHERE {expired} OR rate_bucket.hits < {by_key('limit')}
+        RETURNING key, hits""").bindparams(*stamps)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -48,6 +49,7 @@ class SubmitResult:
     need: Need
     created: bool
     merged: bool
+    verification: identity.VerificationResult | None = None  # checked before the insert (see submit_need)
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ def _key_and_open_need_query():
 # Statements run on every submission are built once (building one per call cost about as much as running it).
 _KEY_AND_OPEN_NEED = _key_and_open_need_query()
 _LOCK_BUSINESS = text("SELECT pg_advisory_xact_lock(hashtext(:k))")
+_INSERT_TRACKS = insert(NeedBank.__table__).returning(NeedBank.__table__.c.id, sort_by_parameter_order=True)
 
 
 def _key_and_open_need(session: Session, key: str, uscc: str, now: datetime) -> tuple[int | None, int | None]:
@@ -107,9 +110,14 @@ def _lock_business(session: Session, uscc: str) -> None:
 
 def submit_need(session: Session, form: NeedForm, *, channel: str | Channel, idempotency_key: str,
                 actor: Actorish, now: datetime | None = None, source_addr: str | None = None,
-                registry: identity.RegistryLookup = identity.db_registry_lookup) -> SubmitResult:
+                registry: identity.RegistryLookup = identity.db_registry_lookup,
+                verify: Callable[[], identity.VerificationResult] | None = None) -> SubmitResult:
     """Record a need from the form (unverified until verify_and_push). Retries with the same key return the same
-    need; a second need from the same business within 30 days is merged into the open one."""
+    need; a second need from the same business within 30 days is merged into the open one.
+
+    `verify`, for a caller that holds the one-time code already (the public API): a new need that is not merged is
+    verified before it is written, and written as verified and open, so the caller's `open_verified` only adds the
+    tracks (one INSERT of the need instead of an INSERT and an UPDATE). The result is in `verification`."""
     now = now_utc(now)
     key = (idempotency_key or "").strip()
     if not 8 <= len(key) <= 100:
@@ -142,24 +150,29 @@ def submit_need(session: Session, form: NeedForm, *, channel: str | Channel, ide
     target = session.get(Need, open_id) if open_id is not None else None
     if target is not None:
         values.update(status=MERGED, merged_into_id=target.id)
+    verification = verify() if verify is not None and target is None else None
+    if verification is not None and verification.level > identity.NONE:
+        values.update(identity_level=verification.level, identity_method=verification.method, verified_at=now)
+        if verification.ok:
+            values["status"] = OPEN  # pushed by the caller in this transaction (open_verified)
     # An ORM INSERT … RETURNING: the need comes back persistent, at a fraction of a unit-of-work flush's cost.
     need = session.scalars(insert(Need).returning(Need), [values]).one()
     if target is None:
         record_event(session, need_id=need.id, kind="submitted", actor=actor, at=now, channel=ch.code,
                      banks=chosen, recommended=f.recommend_for_me)
-        return SubmitResult(need, created=True, merged=False)
+        if verification is not None:
+            _record_verification(session, need, verification, actor=actor, now=now)
+        return SubmitResult(need, created=True, merged=False, verification=verification)
     _merge(session, target, need, chosen, actor=actor, now=now)
     return SubmitResult(target, created=True, merged=True)
 
 
 def _limit_submissions(session: Session, uscc: str, source_addr: str | None, now: datetime) -> None:
     """Form spam (OWASP API6): raises identity.RateLimited; the edge commits anyway so the count sticks."""
-    limiter = RateLimiter(session, now)
     keys = [(f"submit_uscc:{uscc}", SUBMIT_LIMITS["uscc"])]
     if source_addr:
         keys.append((f"submit_addr:{source_addr}", SUBMIT_LIMITS["addr"]))
-    for key, limit in keys:
-        decision = limiter.hit(key, limit)
+    for (key, _), decision in zip(keys, RateLimiter(session, now).hit_all(keys), strict=True):
         if not decision.allowed:
             raise identity.RateLimited(key, decision.retry_after)
 
@@ -199,42 +212,56 @@ def verify_and_push(session: Session, need: Need, claim: identity.IdentityClaim,
     if identity.phone_index(claim.phone) != need.phone_bidx:
         raise LendingError("identity_mismatch", "核验的手机号与需求联系人不一致")
     result = verifier.verify(session, claim, now=now, source_addr=source_addr)
-    record_event(session, need_id=need.id, kind="verification", actor=actor, at=now, level=result.level,
-                 method=result.method, problems=list(result.problems))
+    _record_verification(session, need, result, actor=actor, now=now)
     if result.level > need.identity_level:
         need.identity_level, need.identity_method, need.verified_at = result.level, result.method, now
     if not result.ok:
         session.flush()
         return PushResult(result, ())
+    return PushResult(result, open_verified(session, need, phone=claim.phone, actor=actor, now=now, cal=cal))
+
+
+def _record_verification(session: Session, need: Need, result: identity.VerificationResult, *, actor: Actorish,
+                         now: datetime) -> None:
+    record_event(session, need_id=need.id, kind="verification", actor=actor, at=now, level=result.level,
+                 method=result.method, problems=list(result.problems))
+
+
+def open_verified(session: Session, need: Need, *, phone: str, actor: Actorish, now: datetime,
+                  cal: WorkCalendar | None = None, first_push: bool | None = None) -> tuple[str, ...]:
+    """After a passed verification: the business's account exists (Q4), and the need is pushed to its banks
+    (`first_push` as for `push`; True for a need submit_need wrote already verified and open)."""
     with session.no_autoflush:  # the need's changes wait for the push's own flush: one UPDATE, not two
-        user_id, created = ensure_enterprise_account(session, uscc=need.uscc, name=need.name, phone=claim.phone,
+        user_id, created = ensure_enterprise_account(session, uscc=need.uscc, name=need.name, phone=phone,
                                                      actor=actor_name(actor), now=now)
     if created:
         audit(session, actor, "account.enterprise_created", object_type="user", object_id=user_id, at=now,
               detail={"need": need.ref})
-    pushed = push(session, need, actor=actor, now=now, cal=cal)
-    return PushResult(result, pushed)
+    return push(session, need, actor=actor, now=now, cal=cal, first_push=first_push)
 
 
 def push(session: Session, need: Need, *, actor: Actorish, now: datetime | None = None,
-         cal: WorkCalendar | None = None) -> tuple[str, ...]:
-    """Create the tracks for every consented bank not yet pushed; SMS the business, webhook each bank."""
+         cal: WorkCalendar | None = None, first_push: bool | None = None) -> tuple[str, ...]:
+    """Create the tracks for every consented bank not yet pushed; SMS the business, webhook each bank.
+
+    `first_push`: the caller knows the need has no tracks yet (default: it has none while still submitted)."""
     now = now_utc(now)
     if need.identity_level < identity.PHONE:
         raise LendingError("not_verified", "需求尚未完成身份核验，不能推送")
     if need.consent_withdrawn_at is not None:
         raise LendingError("consent_withdrawn", "企业已撤回授权，不能推送")
     # Tracks exist only once a need was pushed (which opens it): a first push has nothing to read.
-    first_push = need.status == SUBMITTED
+    first_push = need.status == SUBMITTED if first_push is None else first_push
     need.status, need.updated_at = OPEN, now  # before any read, so a verification's changes and this are one UPDATE
     cal = cal or load_calendar(session)
     have = set() if first_push else {r.bank_code for r in tracks_of(session, need)}
     new = [b for b in loads_list(need.consent_banks) if b not in have]
     routed_by = "recommended" if need.recommend_for_me else "chosen"
-    made = [_set_columns(new_row(need.id, b, at=now, cal=cal, routed_by=routed_by)) for b in new]
-    # ORM INSERT … RETURNING, as for the need: the tracks come back persistent, in order, with their ids.
-    rows = list(session.scalars(insert(NeedBank).returning(NeedBank, sort_by_parameter_order=True), made)
-                ) if made else []
+    rows = [new_row(need.id, b, at=now, cal=cal, routed_by=routed_by) for b in new]
+    if rows:  # one plain INSERT … RETURNING id for all of them; the rows stay plain objects (nothing reads them back)
+        ids = session.execute(_INSERT_TRACKS, [_set_columns(r) for r in rows]).scalars()
+        for row, row_id in zip(rows, ids, strict=True):
+            row.id = row_id
     for row in rows:
         record_event(session, need_id=need.id, need_bank_id=row.id, kind="pushed", actor=actor, at=now,
                      bank=row.bank_code, answer_due_at=utc(row.answer_due_at).isoformat(),

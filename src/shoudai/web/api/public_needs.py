@@ -289,8 +289,9 @@ def _submit_once(request: Request, sub: Submission) -> tuple[int, dict[str, Any]
         hold_sqlite_write_lock(db)  # SQLite has no FOR UPDATE: take its write lock before reading
         with audit_batched(db), write_behind(db):  # the need's timeline rows, like the audit rows, go last
             try:
-                res = _record(db, request, sub, lookup)
-                status, out = _verify_and_push(db, request, sub, res, lookup)
+                now = request.app.state.clock()
+                res = _record(db, request, sub, lookup, now)
+                status, out = _verify_and_push(db, request, sub, res, lookup, now)
             except Counted as exc:
                 refused = exc  # leave the block normally: the counted attempt commits
     if refused:
@@ -298,15 +299,26 @@ def _submit_once(request: Request, sub: Submission) -> tuple[int, dict[str, Any]
     return status, out
 
 
-def _record(db, request: Request, sub: Submission, lookup: identity.RegistryLookup) -> service.SubmitResult:
-    """The need under its key (a retry finds it; another body under the same key is a conflict)."""
+def _claim(sub: Submission) -> identity.IdentityClaim:
+    f = sub.form
+    return identity.IdentityClaim(f.uscc, f.name, sub.legal_rep, f.contact_phone, sub.otp_id, sub.otp_code)
+
+
+def _record(db, request: Request, sub: Submission, lookup: identity.RegistryLookup, now) -> service.SubmitResult:
+    """The need under its key (a retry finds it; another body under the same key is a conflict). A new need that
+    is not merged is verified first and written verified (SubmitResult.verification)."""
     try:
         channel = cached_channel(db, sub.channel)
     except NotFound:
         raise ApiError(422, "invalid", "请检查填写的内容", {"channel": "渠道不存在或已停用"}) from None
+    verifier = identity.OtpRegistryVerifier(lookup)
+
+    def verify() -> identity.VerificationResult:
+        return verifier.verify(db, _claim(sub), now=now, source_addr=client_ip(request))
+
     try:
         res = service.submit_need(db, sub.form, channel=channel, idempotency_key=sub.key, actor=_actor(request),
-                                  now=request.app.state.clock(), source_addr=client_ip(request), registry=lookup)
+                                  now=now, source_addr=client_ip(request), registry=lookup, verify=verify)
     except identity.RateLimited as exc:
         raise _limited(exc) from None
     except LendingError as exc:
@@ -324,33 +336,46 @@ def _same_or_conflict(row: Need, sub: Submission, channel_id: int) -> None:
 
 
 def _verify_and_push(db, request: Request, sub: Submission, recorded: service.SubmitResult,
-                     lookup: identity.RegistryLookup) -> tuple[int, dict[str, Any]]:
+                     lookup: identity.RegistryLookup, now) -> tuple[int, dict[str, Any]]:
     """Check the code (and the registry), push; a need this key already pushed is answered as it is."""
     need = recorded.need
+    if recorded.verification is not None:  # a new need, verified as it was written: only the push is left
+        v = _passed(recorded.verification)
+        try:
+            pushed = service.open_verified(db, need, phone=sub.form.contact_phone, actor=_actor(request), now=now,
+                                           cal=cached_calendar(db), first_push=True)
+        except LendingError as exc:
+            raise _lending(exc) from None
+        return 201, _answer(db, need, merged=False, pushed=pushed, notes=_notes(v))
     if not recorded.created or recorded.merged:  # a row others can see: concurrent retries of one key wait here
         need = db.get(Need, need.id, with_for_update=True, populate_existing=True)
     own = need if need.idempotency_key == sub.key else intake.row_for_key(db, sub.key)
     merged = own.merged_into_id is not None
     if intake.acknowledged(own):
         return 200, _answer(db, need, merged=merged, pushed=(), notes=())
-    f = sub.form
-    claim = identity.IdentityClaim(f.uscc, f.name, sub.legal_rep, f.contact_phone, sub.otp_id, sub.otp_code)
-    now = request.app.state.clock()
     try:
-        res = service.verify_and_push(db, need, claim, verifier=identity.OtpRegistryVerifier(lookup),
+        res = service.verify_and_push(db, need, _claim(sub), verifier=identity.OtpRegistryVerifier(lookup),
                                       actor=_actor(request), now=now, source_addr=client_ip(request),
                                       cal=cached_calendar(db))
     except identity.RateLimited as exc:
         raise _limited(exc) from None
     except LendingError as exc:
         raise _lending(exc) from None
-    v = res.verification
-    if not v.ok:  # the need stays unverified for a retry with a new code
+    v = _passed(res.verification)
+    intake.note_verified(db, own, v, now=now)
+    return 201, _answer(db, need, merged=merged, pushed=res.pushed_to, notes=_notes(v))
+
+
+def _passed(v: identity.VerificationResult) -> identity.VerificationResult:
+    """`v` if it passed; otherwise the refusal, counted (the need stays unverified for a retry with a new code)."""
+    if not v.ok:
         field, message = OTP_PROBLEMS.get(v.problems[0] if v.problems else "", ("otp_code", "身份核验未通过"))
         raise Counted(422, "verification_failed", message, {field: message})
-    intake.note_verified(db, own, v, now=now)
-    return 201, _answer(db, need, merged=merged, pushed=res.pushed_to,
-                        notes=[REGISTRY_NOTES[p] for p in v.problems if p in REGISTRY_NOTES])
+    return v
+
+
+def _notes(v: identity.VerificationResult) -> list[str]:
+    return [REGISTRY_NOTES[p] for p in v.problems if p in REGISTRY_NOTES]
 
 
 def _answer(db, need: Need, *, merged: bool, pushed: tuple[str, ...], notes) -> dict[str, Any]:
