@@ -48,7 +48,7 @@ def ensure_enterprise_account(session: Session, *, uscc: str, name: str, phone: 
     values = dict(username=enterprise_username(uscc), display_name=name.strip()[:100] or uscc, role=roles.ENTERPRISE,
                   county_codes="", enterprise_uscc=uscc, password_hash=NO_PASSWORD, password_changed_at=now,
                   disabled=False, created_at=now, created_by=actor, updated_at=now, **phone_columns(phone))
-    made = session.scalar(_CREATE_IF_MISSING, {"uscc": uscc, **{f"v_{c}": values[c] for c in _COLUMNS}})
+    made = session.connection().scalar(_CREATE_IF_MISSING, {"uscc": uscc, **{f"v_{c}": values[c] for c in _COLUMNS}})
     if made is not None:
         return made, True
-    return session.scalar(_FIND, {"uscc": uscc}), False
+    return session.connection().scalar(_FIND, {"uscc": uscc}), False

@@ -69,7 +69,7 @@ def _lock_chain(session: Session) -> None:
     # Serialise appenders until commit, so each row sees its true predecessor; should anything slip through,
     # the unique prev_hash turns a lost race into an error, never a fork.
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(_CHAIN_LOCK_SQL, {"k": _CHAIN_LOCK})
+        session.connection().execute(_CHAIN_LOCK_SQL, {"k": _CHAIN_LOCK})
     else:
         hold_sqlite_write_lock(session)
 
@@ -138,14 +138,14 @@ _COLUMNS = [c.key for c in AuditEvent.__table__.c if not c.primary_key]
 
 def _append(session: Session, events: list[AuditEvent]) -> None:
     _lock_chain(session)
-    prev = session.scalar(_HEAD) or GENESIS
+    prev = session.connection().scalar(_HEAD) or GENESIS
     rows = []
     for ev in events:
         ev.prev_hash = prev
         ev.row_hash = prev = row_digest(ev)
         rows.append({key: getattr(ev, key) for key in _COLUMNS})
     # A plain insert (the rows' ids are never needed back); executed in list order, so ids follow the chain.
-    session.execute(_INSERT, rows)
+    session.connection().execute(_INSERT, rows)
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ def write_behind(session: Session) -> Iterator[None]:
     finally:
         del session.info[_KEY]
     for table, rows in pending.items():
-        session.execute(insert(table), rows)
+        session.connection().execute(insert(table), rows)
 
 
 def hold(session: Session, table: Table, row: dict[str, Any]) -> bool:

@@ -72,7 +72,7 @@ def _registry_query():
 
 def db_registry_lookup(session: Session, uscc: str) -> RegistryRecord | None:
     """The business as on the newest list version that has it (ListEntry); None if it is on no list."""
-    row = session.execute(_registry_lookup_statement(), {"uscc": uscc}).first()
+    row = session.connection().execute(_registry_lookup_statement(), {"uscc": uscc}).first()
     if row is None:
         return None
     return RegistryRecord(row.uscc, row.name, row.county_code, row.entity_kind, row.registry_type,
@@ -200,7 +200,7 @@ def check_otp(session: Session, challenge_id: int, phone: str, code: str, *, now
     bidx = phone_index(phone)
     # One statement counts the try and consumes a right code, so two concurrent tries cannot both use it.
     good = _code_hash(str(challenge_id), (code or "").strip())
-    counted = session.execute(_COUNT_OTP_TRY, {"challenge": challenge_id, "bidx": bidx, "now": now, "good": good}
+    counted = session.connection().execute(_COUNT_OTP_TRY, {"challenge": challenge_id, "bidx": bidx, "now": now, "good": good}
                               ).first()
     if counted is not None:
         return (True, None) if counted.consumed_at is not None else (False, "otp_wrong")

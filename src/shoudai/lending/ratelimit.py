@@ -37,7 +37,7 @@ class RateLimiter:
         """Count one hit on `key`; allowed while the window's count stays within the limit."""
         key = key[:200]
         params = {"key": key, "now": self.now, "stale": self.now - limit.window, "limit": limit.count}
-        hits = self.session.execute(_HIT, params).scalar()
+        hits = self.session.connection().execute(_HIT, params).scalar()
         if hits is not None:
             return Decision(True, limit.count - hits, 0)
         return self._refusal(key, limit)
@@ -48,12 +48,12 @@ class RateLimiter:
         params: dict = {"now": self.now}
         for i, (key, limit) in enumerate(checks):
             params.update({f"key{i}": key, f"stale{i}": self.now - limit.window, f"limit{i}": limit.count})
-        counted = {key: hits for key, hits in self.session.execute(_hit_all(len(checks)), params)}
+        counted = {key: hits for key, hits in self.session.connection().execute(_hit_all(len(checks)), params)}
         return [Decision(True, limit.count - counted[key], 0) if key in counted else self._refusal(key, limit)
                 for key, limit in checks]
 
     def _refusal(self, key: str, limit: Limit) -> Decision:
-        start = utc(self.session.execute(_START, {"key": key}).scalar_one())
+        start = utc(self.session.connection().execute(_START, {"key": key}).scalar_one())
         wait = int((start + limit.window - self.now).total_seconds()) + 1
         return Decision(False, 0, max(wait, 1))
 

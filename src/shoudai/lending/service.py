@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, insert, inspect, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from shoudai.accounts.enterprise import ensure_enterprise_account
 from shoudai.kit.calendar import WorkCalendar
@@ -85,9 +85,13 @@ def _key_and_open_need_query():
             .order_by(mine.desc(), t.c.created_at.desc()).limit(2))
 
 
-# Statements run on every submission are built once (building one per call cost about as much as running it).
+# Statements run on every submission are built once (building one per call cost about as much as running it) and
+# run on the session's connection: plain table statements get no ORM step from Session.execute (no autoflush
+# either way), only its overhead.
 _KEY_AND_OPEN_NEED = _key_and_open_need_query()
 _LOCK_BUSINESS = text("SELECT pg_advisory_xact_lock(hashtext(:k))")
+_NEED_COLUMNS = [c.key for c in Need.__table__.c if not c.primary_key]
+_INSERT_NEED = insert(Need.__table__).returning(Need.__table__.c.id)
 _INSERT_TRACKS = insert(NeedBank.__table__).returning(NeedBank.__table__.c.id, sort_by_parameter_order=True)
 
 
@@ -96,7 +100,7 @@ def _key_and_open_need(session: Session, key: str, uscc: str, now: datetime) -> 
 
     Plain table columns, not ORM entities: this runs on every submission and usually finds neither.
     """
-    rows = session.execute(_KEY_AND_OPEN_NEED, {"key": key, "uscc": uscc, "since": now - MERGE_WINDOW}).all()
+    rows = session.connection().execute(_KEY_AND_OPEN_NEED, {"key": key, "uscc": uscc, "since": now - MERGE_WINDOW}).all()
     by_key = next((r.id for r in rows if r.mine), None)
     return by_key, next((r.id for r in rows if r.open and not r.mine), None)
 
@@ -105,7 +109,7 @@ def _lock_business(session: Session, uscc: str) -> None:
     # Two simultaneous submissions from one business must not both open a need: serialise them per code (SQLite
     # serialises all writers).
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(_LOCK_BUSINESS, {"k": "need:" + uscc})
+        session.connection().execute(_LOCK_BUSINESS, {"k": "need:" + uscc})
 
 
 def submit_need(session: Session, form: NeedForm, *, channel: str | Channel, idempotency_key: str,
@@ -155,8 +159,7 @@ def submit_need(session: Session, form: NeedForm, *, channel: str | Channel, ide
         values.update(identity_level=verification.level, identity_method=verification.method, verified_at=now)
         if verification.ok:
             values["status"] = OPEN  # pushed by the caller in this transaction (open_verified)
-    # An ORM INSERT … RETURNING: the need comes back persistent, at a fraction of a unit-of-work flush's cost.
-    need = session.scalars(insert(Need).returning(Need), [values]).one()
+    need = _insert_need(session, values)
     if target is None:
         record_event(session, need_id=need.id, kind="submitted", actor=actor, at=now, channel=ch.code,
                      banks=chosen, recommended=f.recommend_for_me)
@@ -165,6 +168,17 @@ def submit_need(session: Session, form: NeedForm, *, channel: str | Channel, ide
         return SubmitResult(need, created=True, merged=False, verification=verification)
     _merge(session, target, need, chosen, actor=actor, now=now)
     return SubmitResult(target, created=True, merged=True)
+
+
+def _insert_need(session: Session, values: dict) -> Need:
+    """One plain INSERT … RETURNING id; the need is then attached as persistent and clean, as a flush leaves it.
+
+    Every column is given (None where unset), so no attribute is left unloaded for a later read to fetch."""
+    row = {key: values.get(key) for key in _NEED_COLUMNS}
+    need = Need(id=session.connection().execute(_INSERT_NEED, row).scalar_one(), **row)
+    make_transient_to_detached(need)
+    session.add(need)
+    return need
 
 
 def _limit_submissions(session: Session, uscc: str, source_addr: str | None, now: datetime) -> None:
@@ -259,7 +273,7 @@ def push(session: Session, need: Need, *, actor: Actorish, now: datetime | None 
     routed_by = "recommended" if need.recommend_for_me else "chosen"
     rows = [new_row(need.id, b, at=now, cal=cal, routed_by=routed_by) for b in new]
     if rows:  # one plain INSERT … RETURNING id for all of them; the rows stay plain objects (nothing reads them back)
-        ids = session.execute(_INSERT_TRACKS, [_set_columns(r) for r in rows]).scalars()
+        ids = session.connection().execute(_INSERT_TRACKS, [_set_columns(r) for r in rows]).scalars()
         for row, row_id in zip(rows, ids, strict=True):
             row.id = row_id
     for row in rows:
