@@ -9,9 +9,10 @@ One "submission" is the final POST /api/v1/public/needs: the need form plus the 
 webhooks and the SMS through the outbox) — answered only after its commit. The one-time codes are prepared before
 the run in bulk (bench.needload.prepare_bulk), so SMS sending is not measured.
 
-Workers: 1 by default. Measured 2026-11-27 (load generator on the same 2 cores): one submission costs ≈ 13 ms of app
-CPU on a quiet machine and ≈ 20 ms once the cores are contended, against ≈ 3–6 ms in PostgreSQL, so the machine
-saturates near 60–70/s whatever the worker count; two workers help only with SHOUDAI_SUBMIT_THREADS small (4).
+Workers: 1 by default. Measured 2026-11-27, second session (load generator on the same 2 cores): one submission
+costs ≈ 11 ms of app CPU at 30/s and ≈ 13 ms at saturation, against ≈ 4 ms in PostgreSQL at 30/s and ≈ 6 ms at
+saturation. One worker (one GIL) saturates near 65/s, two near 90/s; two help only with SHOUDAI_SUBMIT_THREADS
+small (4).
 Compare with the code before a change by running the same file with PYTHONPATH=<old checkout>/src.
 
 Set-up: a throwaway PostgreSQL with fsync, synchronous_commit and full_page_writes ON (honest commits, unlike
