@@ -4,11 +4,11 @@
     POST /api/v1/public/needs  form fields + "otp_challenge_id", "otp_code", "legal_rep"; header Idempotency-Key
                                → 201 {"ref", ...} once verified and pushed; the same key again → 200, the same need
 
-One transaction per submission: record the need (idempotent by key), verify, push, and only then append the audit
-rows, so the audit chain's lock is held just for the commit. A crash before the commit leaves nothing (the code is
-not consumed either), and the client's retry under the same key does it all again; after it, the retry is answered
-200 with the same need. Refusals that count an attempt (rate limits, wrong codes) commit the count and the
-unverified need, which a retry with a new code completes.
+One transaction per submission: record the need (idempotent by key; a new one is verified first and written
+verified), push, and only then append the audit rows, so the audit chain's lock is held just for the commit. A crash
+before the commit leaves nothing (the code is not consumed either), and the client's retry under the same key does
+it all again; after it, the retry is answered 200 with the same need. Refusals that count an attempt (rate limits,
+wrong codes) commit the count, and after a wrong code the unverified need, which a retry with a new code completes.
 
 There is no public status read: a need reference is not a secret, so a business reads its status only after
 signing in with code + phone + one-time code on the status page (Q6).
