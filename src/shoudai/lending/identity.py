@@ -61,7 +61,9 @@ class RegistryRecord:
 RegistryLookup = Callable[[Session, str], RegistryRecord | None]
 
 
+@functools.cache
 def _registry_query():
+    """Built once, on first use (the registry models import lending's neighbours, so not at import time)."""
     from shoudai.registry.models import ListEntry, ListVersion
 
     e, v = ListEntry.__table__.c, ListVersion.__table__.c  # plain columns: read on every submission
@@ -72,17 +74,11 @@ def _registry_query():
 
 def db_registry_lookup(session: Session, uscc: str) -> RegistryRecord | None:
     """The business as on the newest list version that has it (ListEntry); None if it is on no list."""
-    row = session.connection().execute(_registry_lookup_statement(), {"uscc": uscc}).first()
+    row = session.connection().execute(_registry_query(), {"uscc": uscc}).first()
     if row is None:
         return None
     return RegistryRecord(row.uscc, row.name, row.county_code, row.entity_kind, row.registry_type,
                           row.legal_rep_masked)
-
-
-@functools.cache
-def _registry_lookup_statement():
-    """Built once, on first use (the registry models import lending's neighbours, so not at import time)."""
-    return _registry_query()
 
 
 def memoized_lookup(lookup: RegistryLookup = db_registry_lookup) -> RegistryLookup:
@@ -200,8 +196,8 @@ def check_otp(session: Session, challenge_id: int, phone: str, code: str, *, now
     bidx = phone_index(phone)
     # One statement counts the try and consumes a right code, so two concurrent tries cannot both use it.
     good = _code_hash(str(challenge_id), (code or "").strip())
-    counted = session.connection().execute(_COUNT_OTP_TRY, {"challenge": challenge_id, "bidx": bidx, "now": now, "good": good}
-                              ).first()
+    params = {"challenge": challenge_id, "bidx": bidx, "now": now, "good": good}
+    counted = session.connection().execute(_COUNT_OTP_TRY, params).first()
     if counted is not None:
         return (True, None) if counted.consumed_at is not None else (False, "otp_wrong")
     # Not counted: say why (read afresh: the session may hold the challenge as it was before this statement).

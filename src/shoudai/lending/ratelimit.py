@@ -35,12 +35,7 @@ class RateLimiter:
 
     def hit(self, key: str, limit: Limit) -> Decision:
         """Count one hit on `key`; allowed while the window's count stays within the limit."""
-        key = key[:200]
-        params = {"key": key, "now": self.now, "stale": self.now - limit.window, "limit": limit.count}
-        hits = self.session.connection().execute(_HIT, params).scalar()
-        if hits is not None:
-            return Decision(True, limit.count - hits, 0)
-        return self._refusal(key, limit)
+        return self.hit_all([(key, limit)])[0]
 
     def hit_all(self, checks: list[tuple[str, Limit]]) -> list[Decision]:
         """`hit` on several distinct keys in one statement; each key counts whatever the others decide."""
@@ -58,24 +53,15 @@ class RateLimiter:
         return Decision(False, 0, max(wait, 1))
 
 
-# One statement per hit, the same on both engines (both have upsert with RETURNING): create the bucket, or count
-# the hit unless the window is full; a window that ended (or lies in the future: a clock moved back) starts over.
-# Written once as text: it runs several times on every submission, and building it per call cost more than running it.
-_EXPIRED = "rate_bucket.window_start <= :stale OR rate_bucket.window_start > :now"
-_HIT = text(f"""
-    INSERT INTO rate_bucket (key, window_start, hits) VALUES (:key, :now, 1)
-    ON CONFLICT (key) DO UPDATE SET
-        window_start = CASE WHEN {_EXPIRED} THEN excluded.window_start ELSE rate_bucket.window_start END,
-        hits = CASE WHEN {_EXPIRED} THEN 1 ELSE rate_bucket.hits + 1 END
-    WHERE {_EXPIRED} OR rate_bucket.hits < :limit
-    RETURNING hits""").bindparams(bindparam("now", type_=DateTime(timezone=True)),
-                                  bindparam("stale", type_=DateTime(timezone=True)))
 _START = text("SELECT window_start FROM rate_bucket WHERE key = :key").columns(window_start=DateTime(timezone=True))
 
 
 @functools.cache
 def _hit_all(n: int) -> TextClause:
-    """_HIT for n keys, each with its own window and limit (chosen by key inside the conflict branch)."""
+    """One statement for n keys, the same on both engines (both have upsert with RETURNING): create each bucket, or
+    count the hit unless its window is full; a window that ended (or lies in the future: a clock moved back) starts
+    over. Each key's window and limit are chosen by key inside the conflict branch. Written as text and kept per n:
+    it runs on every submission, and building it per call cost more than running it."""
     def by_key(name: str) -> str:
         return "CASE rate_bucket.key " + " ".join(f"WHEN :key{i} THEN :{name}{i}" for i in range(n)) + " END"
 
