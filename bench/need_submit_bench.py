@@ -17,7 +17,8 @@ Compare with the code before a change by running the same file with PYTHONPATH=<
 
 Set-up: a throwaway PostgreSQL with fsync, synchronous_commit and full_page_writes ON (honest commits, unlike
 scripts/pg.sh); one list version holding `--entities` synthetic businesses from shoudai.synth (the registry look-up
-runs against them); banks HXRCB, PSBC and ICBC have webhook endpoints. The app runs under uvicorn in its own process;
+runs against them); banks HXRCB, PSBC and ICBC have webhook endpoints; `--history` earlier needs (closed, with their
+tracks and timelines) and an ANALYZE, as on a platform in use (see load_history). The app runs under uvicorn in its own process;
 the load comes from a second process on loopback: an open-loop generator (asyncio, keep-alive HTTP/1.1 written by
 hand: httpx alone cost ≈ 3 ms of CPU per request) that starts request i at
 t0 + i/rate whatever happened before, with at most `--max-inflight` requests outstanding (one that finds the bound
@@ -203,8 +204,39 @@ def load_list(url: str, entries: list) -> None:
         cur.execute("ANALYZE")
 
 
-def set_up_database(url: str, entries: list) -> None:
-    """The list version, the bench channel, and webhook endpoints for three banks."""
+def load_history(url: str, needs: int) -> None:
+    """Earlier needs, as a platform in use holds them: closed, older than the 30-day merge window, two tracks and
+    four timeline events each; then ANALYZE, as autovacuum would have by then. Without them every table starts
+    empty, and PostgreSQL's cached plans (made while a table looked empty) scan it whole for the first minute."""
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn, conn.cursor() as cur:
+        for statement in ("""
+            INSERT INTO need (ref, idempotency_key, kind, channel_id, uscc, name, county_code, entity_kind, amount_wan,
+                              term_months, purpose, guarantee, recommend_for_me, requested_banks, contact_name_enc,
+                              contact_phone_enc, phone_bidx, consent_banks, consent_purpose, consent_data,
+                              consent_given_at, identity_level, identity_method, verified_at, status, created_at,
+                              created_by, updated_at)
+            SELECT 'H' || lpad(g::text, 9, '0'), 'history-' || g, 'first_loan', (SELECT min(id) FROM lending_channel),
+                   '9141070' || lpad(g::text, 11, '0'), '历史商户' || g, '410702', 'individual', 30, 12, '经营周转',
+                   '信用', false, '["HXRCB", "PSBC"]', 'x', 'x', md5(g::text), '["HXRCB", "PSBC"]', '经营融资',
+                   '联系人、联系电话', at, 1, 'sms_otp', at, 'closed', at, 'public:need-api', at
+            FROM generate_series(1, %(n)s) g, LATERAL (SELECT now() - interval '31 days' - g * interval '7 minutes') t(at)""",
+                          """
+            INSERT INTO need_bank (need_id, bank_code, routed_by, stage, pushed_at, answer_due_at, answered_at,
+                                   closed_at, updated_at)
+            SELECT n.id, b, 'chosen', 'declined', n.created_at, n.created_at + interval '2 days',
+                   n.created_at + interval '1 day', n.created_at + interval '1 day', n.created_at
+            FROM need n, unnest(ARRAY['HXRCB', 'PSBC']) b WHERE n.status = 'closed'""", """
+            INSERT INTO need_event (need_id, need_bank_id, at, kind, actor, detail)
+            SELECT need_id, id, pushed_at, k, 'public:need-api', '{}'
+            FROM need_bank, unnest(ARRAY['pushed', 'declined']) k""", "ANALYZE"):
+            cur.execute(statement, {"n": needs} if "%(n)s" in statement else None)
+        conn.commit()
+
+
+def set_up_database(url: str, entries: list, history: int = 0) -> None:
+    """The list version, the bench channel, webhook endpoints for three banks, and `history` earlier needs."""
     from bench import needload
     from shoudai.db import make_engine, session_scope
     from shoudai.lending import delivery
@@ -217,6 +249,7 @@ def set_up_database(url: str, entries: list) -> None:
             delivery.set_bank_endpoint(s, bank, f"https://{bank.lower()}.example.cn/hook", "secret-" + bank * 4,
                                        actor="system:bench")
     engine.dispose()
+    load_history(url, history)
 
 
 def main() -> int:
@@ -228,6 +261,8 @@ def main() -> int:
     ap.add_argument("--max-inflight", type=int, default=64)
     ap.add_argument("--entities", type=int, default=0, help="synthetic city size (default: enough for the run)")
     ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--history", type=int, default=50_000,
+                    help="earlier (closed) needs in the database before the run; 0 starts from empty tables")
     ap.add_argument("--fsync", choices=("on", "off"), default="on", help="off only to diagnose what commits cost")
     ap.add_argument("--keep", action="store_true", help="leave the database running (prints its URL)")
     ap.add_argument("--generator", nargs=4, metavar=("FILE", "BASE", "RATE", "INFLIGHT"), help=argparse.SUPPRESS)
@@ -256,8 +291,9 @@ def main() -> int:
         url = cluster.url
         migrate.upgrade(url)
         t = time.perf_counter()
-        set_up_database(url, entries)
-        print(f"PostgreSQL (fsync {args.fsync}) on port {cluster.port}: {len(entries):,} list entries loaded "
+        set_up_database(url, entries, args.history)
+        print(f"PostgreSQL (fsync {args.fsync}) on port {cluster.port}: {len(entries):,} list entries and "
+              f"{args.history:,} earlier needs loaded "
               f"({time.perf_counter() - t:.1f} s)")
         port = pgcluster.free_port()
         app = pgcluster.serve_app(url, port=port, workers=args.workers, data_dir=str(work / "data"),

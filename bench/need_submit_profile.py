@@ -2,7 +2,8 @@
 and wall per submission, and optionally a cProfile listing. Complements need_submit_bench.py (the load test).
 
     .venv/bin/python bench/need_submit_profile.py                # 200 submissions, counts and CPU
-    .venv/bin/python bench/need_submit_profile.py --profile      # also the 30 costliest functions
+    .venv/bin/python bench/need_submit_profile.py --profile      # also the 30 costliest functions (wall time)
+    .venv/bin/python bench/need_submit_profile.py --pg-statements  # also PostgreSQL's time per statement
 
 Same set-up as the load test (a throwaway PostgreSQL with fsync on, a list version, prepared one-time codes); the
 submissions call the API's own handler body (public_needs._submit), so what is measured is the domain and database
@@ -40,10 +41,34 @@ class FakeRequest:
         self.client = type("Client", (), {"host": addr})()
 
 
+def pg_statements(url: str, *, reset: bool, n: int = 1) -> None:
+    """Reset pg_stat_statements, or print PostgreSQL's execution time per submission for each statement."""
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+        if reset:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            conn.execute("SELECT pg_stat_statements_reset()")
+            return
+        rows = conn.execute("""
+            SELECT calls, total_plan_time + total_exec_time, total_plan_time, wal_bytes,
+                   left(regexp_replace(query, '\\s+', ' ', 'g'), 80)
+            FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%'
+            ORDER BY 2 DESC""").fetchall()
+    total = sum(r[1] for r in rows)
+    print(f"PostgreSQL time in statements: {total / n:.3f} ms per submission (plan + execute, not protocol or commit)")
+    print("  (a statement's time includes the foreign-key checks it fired, which are also listed on their own)")
+    for calls, ms, plan_ms, wal, text in rows[:25]:
+        print(f"  {calls / n:5.2f} calls {ms / n:6.3f} ms (plan {plan_ms / n:5.3f}) {float(wal) / n:5.0f} WAL bytes  {text}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-n", type=int, default=200, help="measured submissions (as many again are used for counting)")
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--history", type=int, default=50_000, help="earlier needs in the database (as the load test)")
+    ap.add_argument("--pg-statements", action="store_true",
+                    help="also PostgreSQL's own time per statement (pg_stat_statements) over the measured submissions")
     args = ap.parse_args()
 
     from sqlalchemy import event
@@ -53,7 +78,9 @@ def main() -> int:
     from bench.need_submit_bench import set_up_database, synthetic_businesses
     from shoudai import migrate
 
-    cluster = pgcluster.Cluster()
+    pg_stats = {"shared_preload_libraries": "pg_stat_statements", "pg_stat_statements.track": "all",
+                "pg_stat_statements.track_planning": "on"}
+    cluster = pgcluster.Cluster(settings=pg_stats if args.pg_statements else None)
     cluster.start()
     try:
         url = cluster.url
@@ -61,7 +88,7 @@ def main() -> int:
         os.environ["SHOUDAI_DATA_DIR"] = tempfile.mkdtemp(prefix="shoudai-need-profile.")
         migrate.upgrade(url)
         entries = synthetic_businesses(20_000, 11, Path(tempfile.gettempdir()) / "shoudai-need-bench-cache")
-        set_up_database(url, entries)
+        set_up_database(url, entries, args.history)
         subs = needload.prepare_bulk(url, [e[0] for e in entries[:2 * args.n + 20]], tag="profile")
 
         from shoudai.web.api import public_needs
@@ -97,6 +124,8 @@ def main() -> int:
             print(f"  {k / n:4.2f}  {text}")
 
         measured = calls[20 + args.n:]
+        if args.pg_statements:
+            pg_statements(url, reset=True)
         profiler = cProfile.Profile() if args.profile else None
         chunk = max(len(measured) // CHUNKS, 1)
         cpus, walls = [], []
@@ -114,6 +143,8 @@ def main() -> int:
         print(f"{len(measured)} submissions in {len(cpus)} chunks, per submission{note}: CPU median "
               f"{statistics.median(cpus):.2f} ms, least {min(cpus):.2f} ms; wall median {statistics.median(walls):.2f} "
               f"ms; load average {os.getloadavg()[0]:.2f}")
+        if args.pg_statements:
+            pg_statements(url, reset=False, n=len(measured))
         if profiler:
             pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
         return 0

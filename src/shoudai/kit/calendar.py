@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -80,7 +81,11 @@ def end_of_day(day: date) -> datetime:
     return datetime.combine(day, END_OF_DAY, tzinfo=SHANGHAI)
 
 
+@functools.lru_cache(maxsize=4096)
 def _library_is_workday(day: date) -> bool:
+    # Memoised: every push computes deadlines, and the library validates and looks up each day afresh (about a
+    # twentieth of a submission's CPU before this). Fixed for a given library version; years it does not cover
+    # raise, and an exception is not cached.
     return chinese_calendar.is_workday(day)
 
 

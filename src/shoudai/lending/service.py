@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, insert, inspect, select, text
+from sqlalchemy import bindparam, false, insert, inspect, literal_column, select, text, true, union_all
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from shoudai.accounts.enterprise import ensure_enterprise_account
@@ -76,13 +76,18 @@ def tracks_of(session: Session, need: Need) -> list[NeedBank]:
 
 
 def _key_and_open_need_query():
+    """Two index probes in one statement: the need under this key (unique key), and the business's newest open need
+    of the window (uscc, created_at). As one OR, PostgreSQL's cached generic plan scanned the whole table. The
+    statuses are inline constants: an IN of bound values is re-rendered on every execution."""
     t = Need.__table__
     key, uscc, since = bindparam("key"), bindparam("uscc"), bindparam("since", type_=t.c.created_at.type)
-    is_open = ((t.c.uscc == uscc) & t.c.status.in_((SUBMITTED, OPEN)) & t.c.merged_into_id.is_(None)
-               & (t.c.created_at >= since))
-    mine = t.c.idempotency_key == key
-    return (select(t.c.id, mine.label("mine"), is_open.label("open")).where(mine | is_open)
-            .order_by(mine.desc(), t.c.created_at.desc()).limit(2))
+    by_key = select(t.c.id, true().label("mine"), false().label("open")).where(t.c.idempotency_key == key)
+    newest_open = (select(t.c.id, false().label("mine"), true().label("open"))
+                   .where(t.c.uscc == uscc, t.c.created_at >= since,
+                          t.c.status.in_([literal_column(f"'{SUBMITTED}'"), literal_column(f"'{OPEN}'")]),
+                          t.c.merged_into_id.is_(None), t.c.idempotency_key != key)
+                   .order_by(t.c.created_at.desc()).limit(1).subquery())
+    return union_all(by_key, select(newest_open))
 
 
 # Statements run on every submission are built once (building one per call cost about as much as running it) and
