@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from shoudai.accounts import roles
 from shoudai.accounts.models import User
 from shoudai.accounts.service import phone_columns
+from shoudai.kit.direct import Direct
 
 # Not an argon2 hash, so no password ever verifies against it (passwords.verify_password answers False).
 NO_PASSWORD = "!no-password: one-time code sign-in only"
@@ -34,7 +35,7 @@ def _statements():
     find = select(t.c.id).where(mine).limit(1)
     # INSERT … SELECT … WHERE NOT EXISTS: a business's first verified need creates its account in one statement.
     values = select(*[bindparam(f"v_{c}", type_=t.c[c].type) for c in _COLUMNS]).where(~exists().where(mine))
-    return find, insert(t).from_select(list(_COLUMNS), values).returning(t.c.id)
+    return Direct(find), Direct(insert(t).from_select(list(_COLUMNS), values).returning(t.c.id))
 
 
 # Built once: this runs on every verified submission.
@@ -48,7 +49,7 @@ def ensure_enterprise_account(session: Session, *, uscc: str, name: str, phone: 
     values = dict(username=enterprise_username(uscc), display_name=name.strip()[:100] or uscc, role=roles.ENTERPRISE,
                   county_codes="", enterprise_uscc=uscc, password_hash=NO_PASSWORD, password_changed_at=now,
                   disabled=False, created_at=now, created_by=actor, updated_at=now, **phone_columns(phone))
-    made = session.connection().scalar(_CREATE_IF_MISSING, {"uscc": uscc, **{f"v_{c}": values[c] for c in _COLUMNS}})
-    if made is not None:
-        return made, True
-    return session.connection().scalar(_FIND, {"uscc": uscc}), False
+    made = _CREATE_IF_MISSING.execute(session, {"uscc": uscc, **{f"v_{c}": values[c] for c in _COLUMNS}})
+    if made:
+        return made[0][0], True
+    return _FIND.execute(session, {"uscc": uscc})[0][0], False

@@ -10,17 +10,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from shoudai.audit.actor import Actor
 from shoudai.audit.models import AuditEvent
+from shoudai.kit.direct import Direct, insert_rows
 
 GENESIS = "0" * 64
 RETENTION = timedelta(days=180)
 # Arbitrary constant naming "the audit chain" for PostgreSQL's advisory lock.
 _CHAIN_LOCK = 0x5D_A0D1
-_CHAIN_LOCK_SQL = text("SELECT pg_advisory_xact_lock(:k)")
+_CHAIN_LOCK_SQL = Direct(text("SELECT pg_advisory_xact_lock(:k)"))
 _BATCH = "shoudai.audit.batch"  # session.info key: rows held back by `batched`
 
 
@@ -57,11 +58,10 @@ def hold_sqlite_write_lock(session: Session) -> None:
     The sqlite3 driver only opens a transaction at the first INSERT/UPDATE/DELETE, so earlier SELECTs see other
     writers' commits; if no write has happened yet, BEGIN IMMEDIATE takes the lock now (others wait, busy timeout).
     """
-    conn = session.connection()
-    if conn.dialect.name != "sqlite":
+    if session.get_bind().dialect.name != "sqlite":  # asked first: session.connection() costs more than this
         return
-    driver = conn.connection.driver_connection
-    if not driver.in_transaction:
+    conn = session.connection()
+    if not conn.connection.driver_connection.in_transaction:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -69,7 +69,7 @@ def _lock_chain(session: Session) -> None:
     # Serialise appenders until commit, so each row sees its true predecessor; should anything slip through,
     # the unique prev_hash turns a lost race into an error, never a fork.
     if session.get_bind().dialect.name == "postgresql":
-        session.connection().execute(_CHAIN_LOCK_SQL, {"k": _CHAIN_LOCK})
+        _CHAIN_LOCK_SQL.execute(session, {"k": _CHAIN_LOCK})
     else:
         hold_sqlite_write_lock(session)
 
@@ -131,21 +131,22 @@ def batched(session: Session) -> Iterator[None]:
 
 
 # Built once: every audited request runs them.
-_HEAD = select(AuditEvent.__table__.c.row_hash).order_by(AuditEvent.__table__.c.id.desc()).limit(1)
-_INSERT = insert(AuditEvent.__table__)
-_COLUMNS = [c.key for c in AuditEvent.__table__.c if not c.primary_key]
+_HEAD = Direct(select(AuditEvent.__table__.c.row_hash).order_by(AuditEvent.__table__.c.id.desc()).limit(1))
+_COLUMNS = tuple(c.key for c in AuditEvent.__table__.c if not c.primary_key)
+_INSERT = insert_rows(AuditEvent.__table__, _COLUMNS)
 
 
 def _append(session: Session, events: list[AuditEvent]) -> None:
     _lock_chain(session)
-    prev = session.connection().scalar(_HEAD) or GENESIS
+    head = _HEAD.execute(session)
+    prev = head[0][0] if head else GENESIS
     rows = []
     for ev in events:
         ev.prev_hash = prev
         ev.row_hash = prev = row_digest(ev)
         rows.append({key: getattr(ev, key) for key in _COLUMNS})
     # A plain insert (the rows' ids are never needed back); executed in list order, so ids follow the chain.
-    session.connection().execute(_INSERT, rows)
+    _INSERT.execute_many(session, rows)
 
 
 @dataclass(frozen=True)

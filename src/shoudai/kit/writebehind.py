@@ -8,12 +8,15 @@ writes as usual.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
+
+from shoudai.kit.direct import insert_rows
 
 _KEY = "shoudai.write_behind"
 
@@ -31,7 +34,8 @@ def write_behind(session: Session) -> Iterator[None]:
     finally:
         del session.info[_KEY]
     for table, rows in pending.items():
-        session.connection().execute(insert(table), rows)
+        for keys, run in itertools.groupby(rows, key=tuple):  # a table's rows share their keys: one run each
+            insert_rows(table, keys).execute_many(session, list(run))
 
 
 def hold(session: Session, table: Table, row: dict[str, Any]) -> bool:

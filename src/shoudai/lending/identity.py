@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from shoudai.config import get_settings
 from shoudai.kit.crypto import blind_index, encrypt_field
+from shoudai.kit.direct import Direct
 from shoudai.kit.masking import surname_of
 from shoudai.lending.common import Actorish, actor_name, now_utc, utc
 from shoudai.lending.models import OtpChallenge
@@ -67,18 +68,15 @@ def _registry_query():
     from shoudai.registry.models import ListEntry, ListVersion
 
     e, v = ListEntry.__table__.c, ListVersion.__table__.c  # plain columns: read on every submission
-    return (select(e.uscc, e.name, e.county_code, e.entity_kind, e.registry_type, e.legal_rep_masked)
-            .join_from(ListEntry.__table__, ListVersion.__table__, v.id == e.version_id)
-            .where(e.uscc == bindparam("uscc")).order_by(v.year.desc()).limit(1))
+    return Direct(select(e.uscc, e.name, e.county_code, e.entity_kind, e.registry_type, e.legal_rep_masked)
+                  .join_from(ListEntry.__table__, ListVersion.__table__, v.id == e.version_id)
+                  .where(e.uscc == bindparam("uscc")).order_by(v.year.desc()).limit(1))
 
 
 def db_registry_lookup(session: Session, uscc: str) -> RegistryRecord | None:
     """The business as on the newest list version that has it (ListEntry); None if it is on no list."""
-    row = session.connection().execute(_registry_query(), {"uscc": uscc}).first()
-    if row is None:
-        return None
-    return RegistryRecord(row.uscc, row.name, row.county_code, row.entity_kind, row.registry_type,
-                          row.legal_rep_masked)
+    rows = _registry_query().execute(session, {"uscc": uscc})
+    return RegistryRecord(*rows[0]) if rows else None
 
 
 def memoized_lookup(lookup: RegistryLookup = db_registry_lookup) -> RegistryLookup:
@@ -197,9 +195,10 @@ def check_otp(session: Session, challenge_id: int, phone: str, code: str, *, now
     # One statement counts the try and consumes a right code, so two concurrent tries cannot both use it.
     good = _code_hash(str(challenge_id), (code or "").strip())
     params = {"challenge": challenge_id, "bidx": bidx, "now": now, "good": good}
-    counted = session.connection().execute(_COUNT_OTP_TRY, params).first()
-    if counted is not None:
-        return (True, None) if counted.consumed_at is not None else (False, "otp_wrong")
+    counted = _COUNT_OTP_TRY.execute(session, params)
+    if counted:
+        consumed_at = counted[0][0]
+        return (True, None) if consumed_at is not None else (False, "otp_wrong")
     # Not counted: say why (read afresh: the session may hold the challenge as it was before this statement).
     ch = session.get(OtpChallenge, challenge_id, populate_existing=True)
     if ch is None or ch.phone_bidx != bidx:
@@ -221,7 +220,7 @@ def _count_otp_try():
             .returning(otp.consumed_at))
 
 
-_COUNT_OTP_TRY = _count_otp_try()
+_COUNT_OTP_TRY = Direct(_count_otp_try())
 
 
 def normalise_name(name: str) -> str:

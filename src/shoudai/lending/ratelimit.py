@@ -6,9 +6,10 @@ import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import DateTime, TextClause, bindparam, text
+from sqlalchemy import DateTime, bindparam, text
 from sqlalchemy.orm import Session
 
+from shoudai.kit.direct import Direct
 from shoudai.lending.common import utc
 
 
@@ -43,7 +44,7 @@ class RateLimiter:
         params: dict = {"now": self.now}
         for i, (key, limit) in enumerate(checks):
             params.update({f"key{i}": key, f"stale{i}": self.now - limit.window, f"limit{i}": limit.count})
-        counted = {key: hits for key, hits in self.session.connection().execute(_hit_all(len(checks)), params)}
+        counted = {key: hits for key, hits in _hit_all(len(checks)).execute(self.session, params)}
         return [Decision(True, limit.count - counted[key], 0) if key in counted else self._refusal(key, limit)
                 for key, limit in checks]
 
@@ -57,7 +58,7 @@ _START = text("SELECT window_start FROM rate_bucket WHERE key = :key").columns(w
 
 
 @functools.cache
-def _hit_all(n: int) -> TextClause:
+def _hit_all(n: int) -> Direct:
     """One statement for n keys, the same on both engines (both have upsert with RETURNING): create each bucket, or
     count the hit unless its window is full; a window that ended (or lies in the future: a clock moved back) starts
     over. Each key's window and limit are chosen by key inside the conflict branch. Written as text and kept per n:
@@ -69,10 +70,10 @@ def _hit_all(n: int) -> TextClause:
     values = ", ".join(f"(:key{i}, :now, 1)" for i in range(n))
     stamps = [bindparam("now", type_=DateTime(timezone=True))]
     stamps += [bindparam(f"stale{i}", type_=DateTime(timezone=True)) for i in range(n)]
-    return text(f"""
+    return Direct(text(f"""
         INSERT INTO rate_bucket (key, window_start, hits) VALUES {values}
         ON CONFLICT (key) DO UPDATE SET
             window_start = CASE WHEN {expired} THEN excluded.window_start ELSE rate_bucket.window_start END,
             hits = CASE WHEN {expired} THEN 1 ELSE rate_bucket.hits + 1 END
         WHERE {expired} OR rate_bucket.hits < {by_key('limit')}
-        RETURNING key, hits""").bindparams(*stamps)
+        RETURNING key, hits""").bindparams(*stamps))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from shoudai.accounts.enterprise import ensure_enterprise_account
 from shoudai.kit.calendar import WorkCalendar
 from shoudai.kit.crypto import encrypt_field
+from shoudai.kit.direct import Direct
 from shoudai.lending import identity, notify, routing, sla
 from shoudai.lending.channels import get_channel
 from shoudai.lending.common import (
@@ -93,11 +95,10 @@ def _key_and_open_need_query():
 # Statements run on every submission are built once (building one per call cost about as much as running it) and
 # run on the session's connection: plain table statements get no ORM step from Session.execute (no autoflush
 # either way), only its overhead.
-_KEY_AND_OPEN_NEED = _key_and_open_need_query()
-_LOCK_BUSINESS = text("SELECT pg_advisory_xact_lock(hashtext(:k))")
+_KEY_AND_OPEN_NEED = Direct(_key_and_open_need_query())
+_LOCK_BUSINESS = Direct(text("SELECT pg_advisory_xact_lock(hashtext(:k))"))
 _NEED_COLUMNS = [c.key for c in Need.__table__.c if not c.primary_key]
-_INSERT_NEED = insert(Need.__table__).returning(Need.__table__.c.id)
-_INSERT_TRACKS = insert(NeedBank.__table__).returning(NeedBank.__table__.c.id, sort_by_parameter_order=True)
+_INSERT_NEED = Direct(insert(Need.__table__).returning(Need.__table__.c.id), column_keys=_NEED_COLUMNS)
 
 
 def _key_and_open_need(session: Session, key: str, uscc: str, now: datetime) -> tuple[int | None, int | None]:
@@ -105,16 +106,16 @@ def _key_and_open_need(session: Session, key: str, uscc: str, now: datetime) -> 
 
     Plain table columns, not ORM entities: this runs on every submission and usually finds neither.
     """
-    rows = session.connection().execute(_KEY_AND_OPEN_NEED, {"key": key, "uscc": uscc, "since": now - MERGE_WINDOW}).all()
-    by_key = next((r.id for r in rows if r.mine), None)
-    return by_key, next((r.id for r in rows if r.open and not r.mine), None)
+    rows = _KEY_AND_OPEN_NEED.execute(session, {"key": key, "uscc": uscc, "since": now - MERGE_WINDOW})
+    by_key = next((row_id for row_id, mine, _ in rows if mine), None)
+    return by_key, next((row_id for row_id, mine, is_open in rows if is_open and not mine), None)
 
 
 def _lock_business(session: Session, uscc: str) -> None:
     # Two simultaneous submissions from one business must not both open a need: serialise them per code (SQLite
     # serialises all writers).
     if session.get_bind().dialect.name == "postgresql":
-        session.connection().execute(_LOCK_BUSINESS, {"k": "need:" + uscc})
+        _LOCK_BUSINESS.execute(session, {"k": "need:" + uscc})
 
 
 def submit_need(session: Session, form: NeedForm, *, channel: str | Channel, idempotency_key: str,
@@ -180,7 +181,7 @@ def _insert_need(session: Session, values: dict) -> Need:
 
     Every column is given (None where unset), so no attribute is left unloaded for a later read to fetch."""
     row = {key: values.get(key) for key in _NEED_COLUMNS}
-    need = Need(id=session.connection().execute(_INSERT_NEED, row).scalar_one(), **row)
+    need = Need(id=_INSERT_NEED.execute(session, row)[0][0], **row)
     make_transient_to_detached(need)
     session.add(need)
     return need
@@ -277,10 +278,10 @@ def push(session: Session, need: Need, *, actor: Actorish, now: datetime | None 
     new = [b for b in loads_list(need.consent_banks) if b not in have]
     routed_by = "recommended" if need.recommend_for_me else "chosen"
     rows = [new_row(need.id, b, at=now, cal=cal, routed_by=routed_by) for b in new]
-    if rows:  # one plain INSERT … RETURNING id for all of them; the rows stay plain objects (nothing reads them back)
-        ids = session.connection().execute(_INSERT_TRACKS, [_set_columns(r) for r in rows]).scalars()
-        for row, row_id in zip(rows, ids, strict=True):
-            row.id = row_id
+    if rows:  # one plain INSERT … RETURNING for all of them; the rows stay plain objects (nothing reads them back)
+        ids = {bank: row_id for row_id, bank in _insert_tracks(len(rows)).execute(session, _track_values(rows))}
+        for row in rows:
+            row.id = ids[row.bank_code]
     for row in rows:
         record_event(session, need_id=need.id, need_bank_id=row.id, kind="pushed", actor=actor, at=now,
                      bank=row.bank_code, answer_due_at=utc(row.answer_due_at).isoformat(),
@@ -294,10 +295,26 @@ def push(session: Session, need: Need, *, actor: Actorish, now: datetime | None 
     return tuple(r.bank_code for r in rows)
 
 
-def _set_columns(row: NeedBank) -> dict:
-    """The column values a new (transient) row was given, for an INSERT."""
-    given = inspect(row).dict
-    return {a.key: given[a.key] for a in inspect(NeedBank).column_attrs if a.key in given}
+_TRACK_COLUMNS = [c for c in NeedBank.__table__.c if not c.primary_key]
+
+
+@functools.cache
+def _insert_tracks(n: int) -> Direct:
+    """One INSERT of n tracks, every column given, returning (id, bank code): a need has one track per bank."""
+    t = NeedBank.__table__
+    values = [{c.key: bindparam(f"{c.key}_{i}", type_=c.type) for c in _TRACK_COLUMNS} for i in range(n)]
+    return Direct(insert(t).values(values).returning(t.c.id, t.c.bank_code))
+
+
+def _track_values(rows: list[NeedBank]) -> dict:
+    """The new (transient) rows' column values as _insert_tracks binds them; a column not set gets its default."""
+    out = {}
+    for i, row in enumerate(rows):
+        given = inspect(row).dict
+        for c in _TRACK_COLUMNS:
+            default = c.default.arg if c.default is not None and c.default.is_scalar else None
+            out[f"{c.key}_{i}"] = given.get(c.key, default)
+    return out
 
 
 def shares_with(need: Need, bank_code: str) -> bool:

@@ -1,0 +1,60 @@
+"""Direct statements: the same SQL and conversions as session.execute, in the session's transaction."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import bindparam, insert, select
+
+from shoudai.db import session_scope
+from shoudai.kit.direct import Direct, insert_rows
+from shoudai.lending.models import NeedBank, RateBucket
+
+T = RateBucket.__table__
+AT = datetime(2026, 3, 2, 8, 30, 15, 123456, tzinfo=UTC)
+NEWEST = Direct(select(T.c.key, T.c.window_start, T.c.hits).where(T.c.hits >= bindparam("least"))
+                .order_by(T.c.hits.desc()).limit(2))
+
+
+def aware(at: datetime) -> datetime:
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at  # SQLite gives back naive UTC, as SQLAlchemy does
+
+
+def test_rows_go_in_and_come_back_as_session_execute_gives_them(session):
+    insert_rows(T, ("key", "window_start", "hits")).execute_many(
+        session, [{"key": f"k{i}", "window_start": AT + timedelta(minutes=i), "hits": i} for i in range(4)])
+    rows = NEWEST.execute(session, {"least": 1})
+    # The LIMIT the statement carries applies; the datetime is converted back (SQLite stores it as text).
+    assert [(key, aware(at), hits) for key, at, hits in rows] == [
+        ("k3", AT + timedelta(minutes=3), 3), ("k2", AT + timedelta(minutes=2), 2)]
+    expected = session.execute(select(T.c.key, T.c.window_start, T.c.hits).where(T.c.hits >= 1)
+                               .order_by(T.c.hits.desc()).limit(2)).all()
+    assert [tuple(r) for r in expected] == rows
+
+
+def test_an_insert_returning_gives_its_rows_and_a_plain_one_none(session):
+    returning = Direct(insert(T).returning(T.c.key, T.c.hits), column_keys=["key", "window_start", "hits"])
+    assert returning.execute(session, {"key": "r", "window_start": AT, "hits": 7}) == [("r", 7)]
+    plain = Direct(insert(T), column_keys=["key", "window_start", "hits"])
+    assert plain.execute(session, {"key": "p", "window_start": AT, "hits": 8}) == []
+    assert session.scalar(select(T.c.hits).where(T.c.key == "p")) == 8
+
+
+def test_it_runs_in_the_session_transaction_and_follows_it_to_the_next(engine):
+    with pytest.raises(RuntimeError), session_scope(engine) as s:
+        insert_rows(T, ("key", "window_start", "hits")).execute_many(s, [{"key": "gone", "window_start": AT, "hits": 1}])
+        raise RuntimeError("rolled back")
+    with session_scope(engine) as s:
+        assert NEWEST.execute(s, {"least": 0}) == []  # the rollback took the direct insert with it
+        insert_rows(T, ("key", "window_start", "hits")).execute_many(s, [{"key": "a", "window_start": AT, "hits": 1}])
+        s.commit()  # a new transaction follows: the next statement runs in it, on its own cursor
+        insert_rows(T, ("key", "window_start", "hits")).execute_many(s, [{"key": "b", "window_start": AT, "hits": 2}])
+    with session_scope(engine) as s:
+        assert [key for key, _, _ in NEWEST.execute(s, {"least": 0})] == ["b", "a"]
+
+
+def test_statements_it_cannot_run_as_compiled_are_refused(session):
+    with pytest.raises(ValueError, match="expand"):
+        Direct(select(T.c.key).where(T.c.key.in_(["a", "b"]))).execute(session)
+    with pytest.raises(ValueError, match="answer_breached"):
+        # need_bank's flags have Python defaults: an insert leaving them out would need SQLAlchemy to fill them in.
+        Direct(insert(NeedBank.__table__), column_keys=["need_id", "bank_code"]).execute(session, {})
