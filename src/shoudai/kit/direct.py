@@ -13,11 +13,13 @@ default: compiling refuses both.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Insert, Table, insert
+import psycopg
+from sqlalchemy import Table, bindparam, insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
@@ -28,7 +30,8 @@ _CURSOR = "shoudai.direct.cursor"  # session.info key: (the transaction, the dri
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
-    names: tuple[str, ...] | None  # positional drivers (SQLite): the parameters in order; None: by name
+    names: tuple[str, ...] | None  # positional SQL (SQLite's ?, PostgreSQL's $n): the parameters in order
+    returns_rows: bool
     fixed: dict[str, Any]  # parameters the statement carries itself (a LIMIT's value)
     binders: dict[str, Any]  # name -> the type's conversion of a value for this driver
     readers: tuple[Any, ...] | None  # per result column, its conversion of a driver value (None: none needed)
@@ -58,22 +61,30 @@ class Direct:
         fixed = {name: bind.value for name, bind in compiled.binds.items()
                  if not bind.required and bind.callable is None}
         readers = tuple(col[3]._cached_result_processor(dialect, None) for col in compiled._result_columns)
-        return _Compiled(compiled.string, tuple(compiled.positiontup) if compiled.positional else None, fixed,
-                         dict(compiled._bind_processors), readers if any(readers) else None)
+        writes = compiled.isinsert or compiled.isupdate or compiled.isdelete
+        returns_rows = not writes or bool(getattr(compiled, "effective_returning", None))
+        if compiled.positional:
+            sql, names = compiled.string, tuple(compiled.positiontup)
+        elif dialect.driver == "psycopg":
+            sql, names = _numbered(compiled.string)
+        else:
+            raise ValueError(f"Direct statements do not support the {dialect.driver} driver")
+        return _Compiled(sql, names, returns_rows, fixed, dict(compiled._bind_processors),
+                         readers if any(readers) else None)
 
     def _params(self, c: _Compiled, given: Mapping[str, Any]) -> Any:
         params = {**c.fixed, **given} if c.fixed else dict(given)
         for name, convert in c.binders.items():
             if name in params:
                 params[name] = convert(params[name])
-        return params if c.names is None else tuple(params[name] for name in c.names)
+        return tuple(params[name] for name in c.names)
 
     def execute(self, session: Session, params: Mapping[str, Any] | None = None) -> list[tuple]:
         """Run once with `params`; the result rows (an empty list for a statement that returns none)."""
         cursor, dialect = _cursor(session)
         c = self._compiled(dialect)
         cursor.execute(c.sql, self._params(c, params or {}))
-        if cursor.description is None:
+        if not c.returns_rows:  # known from the statement: asking the cursor builds its column descriptions
             return []
         rows = cursor.fetchall()
         if c.readers is None:
@@ -90,11 +101,57 @@ class Direct:
         cursor.executemany(c.sql, [self._params(c, row) for row in rows])
 
 
+# Up to this many rows go as one multi-row VALUES statement (the driver's executemany costs more per statement).
+MULTI_ROW_MAX = 32
+
+
+class RowInserter:
+    """Plain INSERTs (no RETURNING) of rows with the same keys into one table, in the order given."""
+
+    def __init__(self, table: Table, keys: tuple[str, ...]):
+        self.table, self.keys = table, keys
+        self._one_by_one = Direct(insert(table), column_keys=list(keys), many=True)
+        self._by_count: dict[int, Direct] = {}
+
+    def _multi_row(self, n: int) -> Direct:
+        found = self._by_count.get(n)
+        if found is None:
+            columns = [self.table.c[key] for key in self.keys]
+            values = [{c.key: bindparam(f"{c.key}_{i}", type_=c.type) for c in columns} for i in range(n)]
+            found = self._by_count[n] = Direct(insert(self.table).values(values))
+        return found
+
+    def execute_many(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+        if len(rows) > MULTI_ROW_MAX:
+            self._one_by_one.execute_many(session, rows)
+        elif rows:
+            flat = {f"{key}_{i}": row[key] for i, row in enumerate(rows) for key in self.keys}
+            self._multi_row(len(rows)).execute(session, flat)
+
+
 @functools.cache
-def insert_rows(table: Table, keys: tuple[str, ...]) -> Direct:
-    """A plain INSERT of `keys` into `table` for `execute_many` (no RETURNING); one per table and keys."""
-    statement: Insert = insert(table)
-    return Direct(statement, column_keys=list(keys), many=True)
+def insert_rows(table: Table, keys: tuple[str, ...]) -> RowInserter:
+    """The RowInserter for `table` and `keys` (one per pair, so each statement is compiled once)."""
+    return RowInserter(table, keys)
+
+
+_PYFORMAT = re.compile(r"%\((\w+)\)s|%%")
+
+
+def _numbered(sql: str) -> tuple[str, tuple[str, ...]]:
+    """SQLAlchemy's psycopg SQL (%(name)s) as PostgreSQL's own ($1, $2 …), run on a RawCursor: psycopg then has
+    nothing to convert per call (it caches the conversion only for statements under 4 KB, and a multi-row insert
+    is longer)."""
+    names: list[str] = []
+
+    def number(m: re.Match) -> str:
+        if m.group(1) is None:
+            return "%"
+        if m.group(1) not in names:
+            names.append(m.group(1))
+        return f"${names.index(m.group(1)) + 1}"
+
+    return _PYFORMAT.sub(number, sql), tuple(names)
 
 
 def _cursor(session: Session) -> tuple[Any, Dialect]:
@@ -104,6 +161,7 @@ def _cursor(session: Session) -> tuple[Any, Dialect]:
     if tx is not None and held is not None and held[0] is tx:
         return held[1], held[2]
     connection = session.connection()  # begins the transaction if none is open
-    cursor = connection.connection.dbapi_connection.cursor()
+    driver = connection.connection.dbapi_connection
+    cursor = psycopg.RawCursor(driver) if connection.dialect.driver == "psycopg" else driver.cursor()
     session.info[_CURSOR] = (session.get_transaction(), cursor, connection.dialect)
     return cursor, connection.dialect

@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy import bindparam, insert, select
 
 from shoudai.db import session_scope
-from shoudai.kit.direct import Direct, insert_rows
+from shoudai.kit.direct import MULTI_ROW_MAX, Direct, insert_rows
 from shoudai.lending.models import NeedBank, RateBucket
+from shoudai.outbox.models import OutboxMessage
 
 T = RateBucket.__table__
 AT = datetime(2026, 3, 2, 8, 30, 15, 123456, tzinfo=UTC)
@@ -58,3 +59,12 @@ def test_statements_it_cannot_run_as_compiled_are_refused(session):
     with pytest.raises(ValueError, match="answer_breached"):
         # need_bank's flags have Python defaults: an insert leaving them out would need SQLAlchemy to fill them in.
         Direct(insert(NeedBank.__table__), column_keys=["need_id", "bank_code"]).execute(session, {})
+
+
+@pytest.mark.parametrize("n", [1, 3, MULTI_ROW_MAX + 5])  # one multi-row statement up to the maximum, then one by one
+def test_inserted_rows_keep_their_order(session, n):
+    box = OutboxMessage.__table__
+    rows = [{"topic": f"t{i:03d}", "channel": "sms", "destination": "x", "payload": "{}", "status": "pending",
+             "attempts": 0, "next_attempt_at": AT, "created_at": AT, "created_by": "test"} for i in range(n)]
+    insert_rows(box, tuple(rows[0])).execute_many(session, rows)
+    assert session.scalars(select(box.c.topic).order_by(box.c.id)).all() == [f"t{i:03d}" for i in range(n)]
