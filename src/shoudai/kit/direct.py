@@ -4,7 +4,8 @@ Why: for the public need submission's dozen small statements, SQLAlchemy's per-e
 parameter and result set-up, a cursor per statement, finding the session's connection) cost about as much CPU as
 the driver's own work. A `Direct` statement is compiled once per dialect by SQLAlchemy itself, so the SQL and the
 parameter conversion (SQLite keeps datetimes as text) are exactly what `session.execute` would send; only the step
-around it is skipped. It runs in the session's transaction, on one cursor kept for that transaction.
+around it is skipped. It runs in the session's transaction, on a cursor kept with the pooled connection; the
+driver's errors are raised as SQLAlchemy's (IntegrityError and so on), as from session.execute.
 
 Not for statements whose parameters expand per call (IN lists), nor for inserts that leave a column to its Python
 default: compiling refuses both.
@@ -21,15 +22,17 @@ from typing import Any
 import psycopg
 from sqlalchemy import Table, bindparam, insert
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 
-_CURSOR = "shoudai.direct.cursor"  # session.info key: (the transaction, the driver cursor used in it)
+# session.info: (the transaction, its driver cursor, dialect); a pooled connection's info: its driver cursor.
+_CURSOR = "shoudai.direct.cursor"
 
 
 @dataclass(frozen=True)
 class _Compiled:
-    sql: str
+    sql: str | bytes
     names: tuple[str, ...] | None  # positional SQL (SQLite's ?, PostgreSQL's $n): the parameters in order
     returns_rows: bool
     fixed: dict[str, Any]  # parameters the statement carries itself (a LIMIT's value)
@@ -67,6 +70,7 @@ class Direct:
             sql, names = compiled.string, tuple(compiled.positiontup)
         elif dialect.driver == "psycopg":
             sql, names = _numbered(compiled.string)
+            sql = sql.encode()  # as psycopg sends it: encoded once here, not per call
         else:
             raise ValueError(f"Direct statements do not support the {dialect.driver} driver")
         return _Compiled(sql, names, returns_rows, fixed, dict(compiled._bind_processors),
@@ -83,10 +87,14 @@ class Direct:
         """Run once with `params`; the result rows (an empty list for a statement that returns none)."""
         cursor, dialect = _cursor(session)
         c = self._compiled(dialect)
-        cursor.execute(c.sql, self._params(c, params or {}))
-        if not c.returns_rows:  # known from the statement: asking the cursor builds its column descriptions
-            return []
-        rows = cursor.fetchall()
+        values = self._params(c, params or {})
+        try:
+            cursor.execute(c.sql, values)
+            if not c.returns_rows:  # known from the statement: asking the cursor builds its column descriptions
+                return []
+            rows = cursor.fetchall()
+        except dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(exc, c, values, dialect) from exc
         if c.readers is None:
             return rows
         return [tuple(value if read is None else read(value) for read, value in zip(c.readers, row, strict=True))
@@ -98,7 +106,18 @@ class Direct:
             return
         cursor, dialect = _cursor(session)
         c = self._compiled(dialect)
-        cursor.executemany(c.sql, [self._params(c, row) for row in rows])
+        values = [self._params(c, row) for row in rows]
+        try:
+            cursor.executemany(c.sql, values)
+        except dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(exc, c, values, dialect) from exc
+
+
+def _wrapped(exc: Exception, c: _Compiled, params: Any, dialect: Dialect) -> DBAPIError:
+    """The driver's error as SQLAlchemy raises it from session.execute (IntegrityError and so on), so callers catch
+    one family of errors whichever way a statement ran."""
+    sql = c.sql.decode() if isinstance(c.sql, bytes) else c.sql
+    return DBAPIError.instance(sql, params, exc, dialect.loaded_dbapi.Error, dialect=dialect)
 
 
 # Up to this many rows go as one multi-row VALUES statement (the driver's executemany costs more per statement).
@@ -155,13 +174,17 @@ def _numbered(sql: str) -> tuple[str, tuple[str, ...]]:
 
 
 def _cursor(session: Session) -> tuple[Any, Dialect]:
-    """The driver cursor of the session's current transaction (begun here if need be), kept for its length."""
+    """A driver cursor on the connection of the session's current transaction (begun here if need be). Kept with
+    the pooled connection, so later transactions on it reuse the cursor and the driver's per-cursor type caches."""
     tx = session.get_transaction()
     held = session.info.get(_CURSOR)
     if tx is not None and held is not None and held[0] is tx:
         return held[1], held[2]
     connection = session.connection()  # begins the transaction if none is open
     driver = connection.connection.dbapi_connection
-    cursor = psycopg.RawCursor(driver) if connection.dialect.driver == "psycopg" else driver.cursor()
-    session.info[_CURSOR] = (session.get_transaction(), cursor, connection.dialect)
-    return cursor, connection.dialect
+    kept = connection.connection.info.get(_CURSOR)
+    if kept is None or kept.connection is not driver:  # a replaced (invalidated) connection gets a new cursor
+        kept = psycopg.RawCursor(driver) if connection.dialect.driver == "psycopg" else driver.cursor()
+        connection.connection.info[_CURSOR] = kept
+    session.info[_CURSOR] = (session.get_transaction(), kept, connection.dialect)
+    return kept, connection.dialect

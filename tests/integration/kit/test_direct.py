@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import bindparam, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from shoudai.db import session_scope
 from shoudai.kit.direct import MULTI_ROW_MAX, Direct, insert_rows
@@ -68,3 +69,10 @@ def test_inserted_rows_keep_their_order(session, n):
              "attempts": 0, "next_attempt_at": AT, "created_at": AT, "created_by": "test"} for i in range(n)]
     insert_rows(box, tuple(rows[0])).execute_many(session, rows)
     assert session.scalars(select(box.c.topic).order_by(box.c.id)).all() == [f"t{i:03d}" for i in range(n)]
+
+
+def test_driver_errors_come_as_sqlalchemy_errors(session):
+    statement = Direct(insert(T), column_keys=["key", "window_start", "hits"])
+    statement.execute(session, {"key": "twice", "window_start": AT, "hits": 1})
+    with pytest.raises(IntegrityError):  # what the submission's retry path catches, from either engine
+        statement.execute(session, {"key": "twice", "window_start": AT, "hits": 2})
