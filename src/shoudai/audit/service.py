@@ -39,7 +39,25 @@ def canonical_detail(detail: dict[str, Any] | None) -> str:
     return json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def row_digest(ev: AuditEvent) -> str:
+@dataclass(slots=True)
+class AuditRow:
+    """An audit row not yet appended: a plain object (building an ORM AuditEvent per row cost more than its insert)."""
+
+    at: datetime
+    actor_id: int | None
+    actor: str
+    role: str
+    action: str
+    object_type: str | None
+    object_id: str | None
+    source: str | None
+    outcome: str
+    detail: str
+    prev_hash: str = ""
+    row_hash: str = ""
+
+
+def row_digest(ev: AuditEvent | AuditRow) -> str:
     """sha256(previous row hash | this row's content)."""
     content = json.dumps(
         [
@@ -84,12 +102,11 @@ def record(
     outcome: str = "success",
     detail: dict[str, Any] | None = None,
     at: datetime | None = None,
-) -> AuditEvent:
+) -> AuditRow:
     """Append one audit row in the caller's transaction (it commits or rolls back with the action itself).
 
-    The returned event is written as a plain row, so it carries no id; inside `batched` it is appended (and gets its
-    hash) when the block ends."""
-    ev = AuditEvent(
+    The returned row carries no id; inside `batched` it is appended (and gets its hash) when the block ends."""
+    ev = AuditRow(
         at=utc(at or datetime.now(UTC)),
         actor_id=actor.user_id,
         actor=actor.username[:64],
@@ -120,7 +137,7 @@ def batched(session: Session) -> Iterator[None]:
     if _BATCH in session.info:
         yield
         return
-    pending: list[AuditEvent] = []
+    pending: list[AuditRow] = []
     session.info[_BATCH] = pending
     try:
         yield
@@ -136,7 +153,7 @@ _COLUMNS = tuple(c.key for c in AuditEvent.__table__.c if not c.primary_key)
 _INSERT = insert_rows(AuditEvent.__table__, _COLUMNS)
 
 
-def _append(session: Session, events: list[AuditEvent]) -> None:
+def _append(session: Session, events: list[AuditRow]) -> None:
     _lock_chain(session)
     head = _HEAD.execute(session)
     prev = head[0][0] if head else GENESIS

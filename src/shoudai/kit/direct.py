@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 
-# session.info: (the transaction, its driver cursor, dialect); a pooled connection's info: its driver cursor.
+# session.info: (the transaction, its driver cursor, dialect, connection); a pooled connection's info: its cursor.
 _CURSOR = "shoudai.direct.cursor"
 
 
@@ -94,7 +94,7 @@ class Direct:
                 return []
             rows = cursor.fetchall()
         except dialect.loaded_dbapi.Error as exc:
-            raise _wrapped(exc, c, values, dialect) from exc
+            raise _wrapped(session, exc, c, values, dialect) from exc
         if c.readers is None:
             return rows
         return [tuple(value if read is None else read(value) for read, value in zip(c.readers, row, strict=True))
@@ -110,14 +110,20 @@ class Direct:
         try:
             cursor.executemany(c.sql, values)
         except dialect.loaded_dbapi.Error as exc:
-            raise _wrapped(exc, c, values, dialect) from exc
+            raise _wrapped(session, exc, c, values, dialect) from exc
 
 
-def _wrapped(exc: Exception, c: _Compiled, params: Any, dialect: Dialect) -> DBAPIError:
+def _wrapped(session: Session, exc: Exception, c: _Compiled, params: Any, dialect: Dialect) -> DBAPIError:
     """The driver's error as SQLAlchemy raises it from session.execute (IntegrityError and so on), so callers catch
-    one family of errors whichever way a statement ran."""
+    one family of errors whichever way a statement ran; a lost connection is invalidated, as SQLAlchemy does, so
+    the pool never hands it out again."""
+    cursor, connection = session.info[_CURSOR][1], session.info[_CURSOR][3]
+    lost = dialect.is_disconnect(exc, connection.connection.dbapi_connection, cursor)
+    if lost:
+        connection.invalidate(exc)
     sql = c.sql.decode() if isinstance(c.sql, bytes) else c.sql
-    return DBAPIError.instance(sql, params, exc, dialect.loaded_dbapi.Error, dialect=dialect)
+    return DBAPIError.instance(sql, params, exc, dialect.loaded_dbapi.Error, connection_invalidated=lost,
+                               dialect=dialect)
 
 
 # Up to this many rows go as one multi-row VALUES statement (the driver's executemany costs more per statement).
@@ -186,5 +192,5 @@ def _cursor(session: Session) -> tuple[Any, Dialect]:
     if kept is None or kept.connection is not driver:  # a replaced (invalidated) connection gets a new cursor
         kept = psycopg.RawCursor(driver) if connection.dialect.driver == "psycopg" else driver.cursor()
         connection.connection.info[_CURSOR] = kept
-    session.info[_CURSOR] = (session.get_transaction(), kept, connection.dialect)
+    session.info[_CURSOR] = (session.get_transaction(), kept, connection.dialect, connection)
     return kept, connection.dialect
