@@ -57,6 +57,8 @@ def create_app(*, clock: Callable[[], datetime] | None = None, engine: Engine | 
     if migrate_db:
         migrate.upgrade(engine.url.render_as_string(hide_password=False))
     app = FastAPI(title="首贷通 Shoudai", version="1", dependencies=[Depends(csrf_protect)],
+                  # No OpenTelemetry here: FastAPI's native hooks otherwise look for a configured provider per request.
+                  telemetry={"tracing": False, "metrics": False, "logs": False},
                   # FastAPI's own Swagger page loads from a CDN: off. The bank API's docs (/api/docs) use a vendored copy.
                   docs_url=None, openapi_url="/api/openapi.json", redoc_url=None)
     app.state.engine = engine
@@ -64,6 +66,7 @@ def create_app(*, clock: Callable[[], datetime] | None = None, engine: Engine | 
     app.state.settings = get_settings()
     # The public submission first: routes are matched in order, and it takes the public traffic (matched after
     # every other router, it spent about a twentieth of its CPU there). Its prefix, /api/v1/public, is no one else's.
+    app.router.routes.extend(public_needs.SERVED_FIRST)
     app.include_router(public_needs.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (auth, home, my_account, accounts, audit, oversight, me, oversight_api, list_pages):
