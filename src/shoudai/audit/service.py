@@ -87,7 +87,7 @@ def _lock_chain(session: Session) -> None:
     # Serialise appenders until commit, so each row sees its true predecessor; should anything slip through,
     # the unique prev_hash turns a lost race into an error, never a fork.
     if session.get_bind().dialect.name == "postgresql":
-        _CHAIN_LOCK_SQL.execute(session, {"k": _CHAIN_LOCK})
+        _CHAIN_LOCK_SQL.execute(session, {"k": _CHAIN_LOCK}, fetch=False)  # in a pipeline it goes with the head read
     else:
         hold_sqlite_write_lock(session)
 
@@ -134,17 +134,30 @@ def batched(session: Session) -> Iterator[None]:
     at the end of a request (just before its commit) shrinks that window to the commit itself. Rows of a block that
     raises are dropped with its transaction. Nested blocks join the outer one.
     """
-    if _BATCH in session.info:
+    with held(session) as pending:
         yield
+    append(session, pending)
+
+
+@contextmanager
+def held(session: Session) -> Iterator[list[AuditRow]]:
+    """`batched` without the append: the block's rows are given to the caller, who appends them (`append`) when it
+    chooses, before its commit. A nested block joins the outer one (and gives an empty list)."""
+    if _BATCH in session.info:
+        yield []
         return
     pending: list[AuditRow] = []
     session.info[_BATCH] = pending
     try:
-        yield
+        yield pending
     finally:
         del session.info[_BATCH]
-    if pending:
-        _append(session, pending)
+
+
+def append(session: Session, rows: list[AuditRow]) -> None:
+    """Append held rows to the chain (nothing to do for none)."""
+    if rows:
+        _append(session, rows)
 
 
 # Built once: every audited request runs them.

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,14 +84,16 @@ class Direct:
                 params[name] = convert(params[name])
         return tuple(params[name] for name in c.names)
 
-    def execute(self, session: Session, params: Mapping[str, Any] | None = None) -> list[tuple]:
-        """Run once with `params`; the result rows (an empty list for a statement that returns none)."""
+    def execute(self, session: Session, params: Mapping[str, Any] | None = None, *, fetch: bool = True
+                ) -> list[tuple]:
+        """Run once with `params`; the result rows (none for a statement that returns none, or with fetch=False:
+        inside `pipeline`, a statement whose rows are not read waits to go with the next)."""
         cursor, dialect = _cursor(session)
         c = self._compiled(dialect)
         values = self._params(c, params or {})
         try:
             cursor.execute(c.sql, values)
-            if not c.returns_rows:  # known from the statement: asking the cursor builds its column descriptions
+            if not (fetch and c.returns_rows):  # known from the statement: asking the cursor costs more
                 return []
             rows = cursor.fetchall()
         except dialect.loaded_dbapi.Error as exc:
@@ -158,6 +161,22 @@ class RowInserter:
 def insert_rows(table: Table, keys: tuple[str, ...]) -> RowInserter:
     """The RowInserter for `table` and `keys` (one per pair, so each statement is compiled once)."""
     return RowInserter(table, keys)
+
+
+@contextmanager
+def pipeline(session: Session) -> Iterator[None]:
+    """On PostgreSQL, the block's Direct statements go out together, one round trip per result read (and one at the
+    end) instead of one each; elsewhere a no-op. Only Direct statements may run inside: SQLAlchemy's own expect
+    their results at once."""
+    cursor, dialect = _cursor(session)
+    if dialect.driver != "psycopg":
+        yield
+        return
+    try:
+        with cursor.connection.pipeline():
+            yield
+    except dialect.loaded_dbapi.Error as exc:  # a statement's error surfaces when the pipeline syncs
+        raise DBAPIError.instance(None, None, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
 
 
 _PYFORMAT = re.compile(r"%\((\w+)\)s|%%")

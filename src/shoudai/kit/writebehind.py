@@ -21,18 +21,34 @@ from shoudai.kit.direct import insert_rows
 _KEY = "shoudai.write_behind"
 
 
+Held = dict[Table, list[dict[str, Any]]]
+
+
 @contextmanager
 def write_behind(session: Session) -> Iterator[None]:
     """Hold the block's `hold` rows; insert them when it ends without error. Nested blocks join the outer one."""
-    if _KEY in session.info:
+    with held_rows(session) as pending:
         yield
+    insert_held(session, pending)
+
+
+@contextmanager
+def held_rows(session: Session) -> Iterator[Held]:
+    """Hold the block's `hold` rows and give them to the caller, who inserts them (insert_held) when it chooses.
+    Nested blocks join the outer one (and give an empty hold: the outer block's owner inserts)."""
+    if _KEY in session.info:
+        yield {}
         return
-    pending: dict[Table, list[dict[str, Any]]] = {}
+    pending: Held = {}
     session.info[_KEY] = pending
     try:
-        yield
+        yield pending
     finally:
         del session.info[_KEY]
+
+
+def insert_held(session: Session, pending: Held) -> None:
+    """One INSERT per table and run of keys, in the order held."""
     for table, rows in pending.items():
         for keys, run in itertools.groupby(rows, key=tuple):  # a table's rows share their keys: one run each
             insert_rows(table, keys).execute_many(session, list(run))

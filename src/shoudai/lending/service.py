@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, false, insert, inspect, literal_column, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from shoudai.accounts.enterprise import ensure_enterprise_account
+from shoudai.kit import direct
 from shoudai.kit.calendar import WorkCalendar
 from shoudai.kit.crypto import encrypt_field
 from shoudai.kit.direct import Direct
@@ -115,7 +116,7 @@ def _lock_business(session: Session, uscc: str) -> None:
     # Two simultaneous submissions from one business must not both open a need: serialise them per code (SQLite
     # serialises all writers).
     if session.get_bind().dialect.name == "postgresql":
-        _LOCK_BUSINESS.execute(session, {"k": "need:" + uscc})
+        _LOCK_BUSINESS.execute(session, {"k": "need:" + uscc}, fetch=False)
 
 
 def submit_need(session: Session, form: NeedForm, *, channel: str | Channel, idempotency_key: str,
@@ -135,8 +136,9 @@ def submit_need(session: Session, form: NeedForm, *, channel: str | Channel, ide
     f = clean(form)
     # Serialise the business's submissions first: then a retry racing its original finds the committed row here,
     # never a duplicate key at the insert (only a client reusing one key for two businesses could still hit that).
-    _lock_business(session, f.uscc)
-    found_id, open_id = _key_and_open_need(session, key, f.uscc, now)
+    with direct.pipeline(session):  # the lock and the read in one round trip (the read still runs after the lock)
+        _lock_business(session, f.uscc)
+        found_id, open_id = _key_and_open_need(session, key, f.uscc, now)
     if found_id is not None:
         return _retry_result(session, session.get(Need, found_id))
     ch = channel if isinstance(channel, Channel) else get_channel(session, channel)

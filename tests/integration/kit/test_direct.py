@@ -7,7 +7,7 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from shoudai.db import session_scope
-from shoudai.kit.direct import MULTI_ROW_MAX, Direct, insert_rows
+from shoudai.kit.direct import MULTI_ROW_MAX, Direct, insert_rows, pipeline
 from shoudai.lending.models import NeedBank, RateBucket
 from shoudai.outbox.models import OutboxMessage
 
@@ -76,3 +76,14 @@ def test_driver_errors_come_as_sqlalchemy_errors(session):
     statement.execute(session, {"key": "twice", "window_start": AT, "hits": 1})
     with pytest.raises(IntegrityError):  # what the submission's retry path catches, from either engine
         statement.execute(session, {"key": "twice", "window_start": AT, "hits": 2})
+
+
+def test_a_pipeline_sends_writes_with_the_next_read_and_reports_errors_as_sqlalchemy_does(session):
+    rows = insert_rows(T, ("key", "window_start", "hits"))
+    with pipeline(session):
+        rows.execute_many(session, [{"key": "p1", "window_start": AT, "hits": 5}])
+        assert [key for key, _, _ in NEWEST.execute(session, {"least": 5})] == ["p1"]  # the write went first
+        rows.execute_many(session, [{"key": "p2", "window_start": AT, "hits": 6}])
+    assert session.scalar(select(T.c.hits).where(T.c.key == "p2")) == 6
+    with pytest.raises(IntegrityError), pipeline(session):  # on PostgreSQL the error surfaces as the block ends
+        rows.execute_many(session, [{"key": "p1", "window_start": AT, "hits": 7}])

@@ -31,11 +31,13 @@ from starlette.routing import Route
 from stdnum.cn import uscc as stdnum_uscc
 
 from shoudai.audit.actor import Actor
-from shoudai.audit.service import batched as audit_batched
+from shoudai.audit.service import append as audit_append
+from shoudai.audit.service import held as audit_held
 from shoudai.audit.service import hold_sqlite_write_lock
 from shoudai.config import get_settings
 from shoudai.db import session_scope
-from shoudai.kit.writebehind import write_behind
+from shoudai.kit import direct
+from shoudai.kit.writebehind import held_rows, insert_held
 from shoudai.lending import identity, intake, service
 from shoudai.lending.channels import cached_channel
 from shoudai.lending.common import LendingError, NotFound, utc
@@ -290,18 +292,21 @@ def _submit(request: Request, sub: Submission) -> tuple[int, dict[str, Any]]:
 
 
 def _submit_once(request: Request, sub: Submission) -> tuple[int, dict[str, Any]]:
-    """One transaction: record the need under its key, verify, push; the audit rows go last (see audit.batched)."""
+    """One transaction: record the need under its key, verify, push; timeline and audit rows go last (audit.held)."""
     refused: Counted | None = None
     lookup = identity.memoized_lookup()  # the business is read once, for the need and for the registry check
     with session_scope(request.app.state.engine) as db:
         hold_sqlite_write_lock(db)  # SQLite has no FOR UPDATE: take its write lock before reading
-        with audit_batched(db), write_behind(db):  # the need's timeline rows, like the audit rows, go last
+        with audit_held(db) as audit_rows, held_rows(db) as timeline_rows:  # written last, below
             try:
                 now = request.app.state.clock()
                 res = _record(db, request, sub, lookup, now)
                 status, out = _verify_and_push(db, request, sub, res, lookup, now)
             except Counted as exc:
                 refused = exc  # leave the block normally: the counted attempt commits
+        with direct.pipeline(db):  # timeline, outbox and audit rows: two round trips on PostgreSQL, not five
+            insert_held(db, timeline_rows)
+            audit_append(db, audit_rows)
     if refused:
         raise refused
     return status, out
