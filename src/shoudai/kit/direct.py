@@ -34,7 +34,7 @@ _CURSOR = "shoudai.direct.cursor"
 @dataclass(frozen=True)
 class _Compiled:
     sql: str | bytes
-    names: tuple[str, ...] | None  # positional SQL (SQLite's ?, PostgreSQL's $n): the parameters in order
+    names: tuple[str, ...]  # the parameters in the order of the positional SQL (SQLite's ?, PostgreSQL's $n)
     returns_rows: bool
     fixed: dict[str, Any]  # parameters the statement carries itself (a LIMIT's value)
     binders: dict[str, Any]  # name -> the type's conversion of a value for this driver

@@ -94,8 +94,7 @@ def _key_and_open_need_query():
 
 
 # Statements run on every submission are built once (building one per call cost about as much as running it) and
-# run on the session's connection: plain table statements get no ORM step from Session.execute (no autoflush
-# either way), only its overhead.
+# run as kit.direct statements: plain table statements, on the driver's cursor, with no ORM or Core step per call.
 _KEY_AND_OPEN_NEED = Direct(_key_and_open_need_query())
 _LOCK_BUSINESS = Direct(text("SELECT pg_advisory_xact_lock(hashtext(:k))"))
 _NEED_COLUMNS = [c.key for c in Need.__table__.c if not c.primary_key]
