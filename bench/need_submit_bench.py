@@ -1,28 +1,29 @@
 """Issue 4 item 12: need submission at a fixed rate against PostgreSQL (target: p99 ≤ 100 ms at ≥ 200/s for 60 s,
 zero errors). Run on demand:
 
-    .venv/bin/python bench/need_submit_bench.py                       # 200/s for 60 s, 1 uvicorn worker
-    .venv/bin/python bench/need_submit_bench.py --rate 12 --duration 10 --workers 2
+    .venv/bin/python bench/need_submit_bench.py                       # 200/s for 5 s warm-up + 60 s, 2 workers
+    .venv/bin/python bench/need_submit_bench.py --rate 40 --duration 20 --timeline
 
 One "submission" is the final POST /api/v1/public/needs: the need form plus the one-time code, which records the need
 (idempotent by key), verifies the code and cross-checks the registry, and pushes to the banks (tracks, clocks,
 webhooks and the SMS through the outbox) — answered only after its commit. The one-time codes are prepared before
 the run in bulk (bench.needload.prepare_bulk), so SMS sending is not measured.
 
-Workers: 1 by default. Measured 2026-11-27, second session (load generator on the same 2 cores): one submission
-costs ≈ 11 ms of app CPU at 30/s and ≈ 13 ms at saturation, against ≈ 4 ms in PostgreSQL at 30/s and ≈ 6 ms at
-saturation. One worker (one GIL) saturates near 65/s, two near 90/s; two help only with SHOUDAI_SUBMIT_THREADS
-small (4).
-Compare with the code before a change by running the same file with PYTHONPATH=<old checkout>/src.
+Workers: 2 uvicorn processes by default, each running at most SHOUDAI_SUBMIT_THREADS (4) submissions at once; more
+processes or threads measured slower here. Measured 2026-11-27, fifth session (load generator on the same 2 cores):
+one submission costs 5–7 ms of app CPU and 2–3 ms of PostgreSQL CPU, varying with the machine's state from run to
+run by as much as the last changes saved; saturation is near 200/s. The first seconds after start are slower (new
+connections, first prepared statements): the warm-up's errors are reported but the target is judged on the window.
+Compare with the code before a change by running the same file with PYTHONPATH=<old checkout>/src, alternating.
 
 Set-up: a throwaway PostgreSQL with fsync, synchronous_commit and full_page_writes ON (honest commits, unlike
 scripts/pg.sh); one list version holding `--entities` synthetic businesses from shoudai.synth (the registry look-up
 runs against them); banks HXRCB, PSBC and ICBC have webhook endpoints; `--history` earlier needs (closed, with their
-tracks and timelines) and an ANALYZE, as on a platform in use (see load_history). The app runs under uvicorn in its own process;
-the load comes from a second process on loopback: an open-loop generator (asyncio, keep-alive HTTP/1.1 written by
-hand: httpx alone cost ≈ 3 ms of CPU per request) that starts request i at
-t0 + i/rate whatever happened before, with at most `--max-inflight` requests outstanding (one that finds the bound
-full counts as an error, "shed"). Latency is measured from the scheduled start, so a stalled server cannot hide
+tracks and timelines) and an ANALYZE, as on a platform in use (see load_history). The app runs under uvicorn in its
+own process; the load comes from a second process on loopback: an open-loop generator (asyncio, keep-alive HTTP/1.1
+written by hand: httpx alone cost ≈ 3 ms of CPU per request) that starts request i at t0 + i/rate whatever happened
+before, with at most `--max-inflight` requests outstanding (one that finds the bound full counts as an error,
+"shed"). Latency is measured from the scheduled start, so a stalled server cannot hide
 behind a slowed generator. Each request comes from its own business, phone and X-Forwarded-For address.
 """
 
@@ -94,7 +95,8 @@ class Connection:
 async def drive(base: str, subs: list[dict], rate: float, max_inflight: int) -> dict:
     host, port = base.removeprefix("http://").split(":")
     idle = [Connection(host, int(port)) for _ in range(max_inflight)]  # at most max_inflight requests outstanding
-    latencies: list[float] = []
+    latencies: list[tuple[float, float, bool]] = []  # (scheduled offset, latency, acknowledged)
+    shed: list[float] = []  # scheduled offsets of requests not sent: the bound on requests in flight was full
     statuses: dict[str, int] = {}
     done = asyncio.Event()
     remaining = len(subs)
@@ -132,6 +134,7 @@ async def drive(base: str, subs: list[dict], rate: float, max_inflight: int) -> 
             await asyncio.sleep(delay)
         if not idle:
             statuses["shed"] = statuses.get("shed", 0) + 1
+            shed.append(i / rate)
             remaining -= 1
             continue
         asyncio.get_running_loop().create_task(one(idle.pop(), sub, scheduled, i / rate))
@@ -140,7 +143,7 @@ async def drive(base: str, subs: list[dict], rate: float, max_inflight: int) -> 
     elapsed = time.perf_counter() - t0
     for conn in idle:
         conn.close()
-    return {"latencies": latencies, "statuses": statuses, "elapsed": elapsed}
+    return {"latencies": latencies, "shed": shed, "statuses": statuses, "elapsed": elapsed}
 
 
 def generator_main(path: str, base: str, rate: float, max_inflight: int, warmup: int) -> None:
@@ -257,7 +260,7 @@ def main() -> int:
     ap.add_argument("--rate", type=float, default=200.0, help="submissions started per second")
     ap.add_argument("--duration", type=int, default=60, help="measured seconds")
     ap.add_argument("--warmup", type=int, default=5, help="seconds at the same rate before the measurement")
-    ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (see the docstring)")
+    ap.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (see the docstring)")
     ap.add_argument("--max-inflight", type=int, default=64)
     ap.add_argument("--entities", type=int, default=0, help="synthetic city size (default: enough for the run)")
     ap.add_argument("--seed", type=int, default=11)
@@ -340,8 +343,11 @@ def report(out: dict, args, url: str) -> None:
     print(f"offered {args.rate:.0f}/s for {args.warmup}+{args.duration} s (first {args.warmup} s not measured), "
           f"max in flight {args.max_inflight}, uvicorn workers {args.workers}")
     achieved = sum(1 for _, good in window if good) / args.duration
+    window_errors = (sum(1 for offset, _, good in lat if offset >= args.warmup and not good)
+                     + sum(1 for offset in out["shed"] if offset >= args.warmup))
     print(f"completed {len(lat):,} requests in {out['elapsed']:.1f} s; measured window: {achieved:.1f} submissions/s "
-          f"acknowledged (201); all 201: {ok:,}; errors: {sum(errors.values())} {errors if errors else ''}")
+          f"acknowledged (201), errors {window_errors}; whole run: {ok:,} acknowledged, errors "
+          f"{sum(errors.values())} {errors if errors else ''} (warm-up included)")
     print(f"latency over {len(measured):,} measured: p50 {statistics.median(measured) * 1000:.1f} ms, "
           f"p95 {pct(measured, 0.95) * 1000:.1f} ms, p99 {pct(measured, 0.99) * 1000:.1f} ms, "
           f"max {max(measured) * 1000:.1f} ms")
@@ -356,8 +362,8 @@ def report(out: dict, args, url: str) -> None:
         for second, values in sorted(by_second.items()):
             print(f"  second {second:3d}: {len(values):4d} started, p50 {statistics.median(values):7.1f} ms, "
                   f"p99 {pct(values, 0.99):7.1f} ms, max {max(values):7.1f} ms")
-    passed = not errors and pct(measured, 0.99) <= 0.100 and achieved >= 200 * 0.98
-    print("target (≥ 200/s, p99 ≤ 100 ms, zero errors):", "PASS" if passed else "FAIL")
+    passed = not window_errors and pct(measured, 0.99) <= 0.100 and achieved >= 200 * 0.98
+    print("target over the measured window (≥ 200/s, p99 ≤ 100 ms, zero errors):", "PASS" if passed else "FAIL")
 
 
 if __name__ == "__main__":
