@@ -49,6 +49,7 @@ def make_engine(url: str) -> Engine:
 
 # A pooled connection idle longer than this is pinged before use (a restart or a dropped link while it sat idle).
 IDLE_PING_AFTER = 5.0
+_IDLE_SINCE = "shoudai.idle_since"  # a pooled connection's info: when it was last checked in
 
 
 def _ping_idle_connections(engine: Engine) -> None:
@@ -69,9 +70,6 @@ def _ping_idle_connections(engine: Engine) -> None:
             engine.dialect.do_ping(dbapi_conn)
         except engine.dialect.loaded_dbapi.Error as exc:
             raise DisconnectionError(str(exc)) from exc  # the pool discards it and connects afresh
-
-
-_IDLE_SINCE = "shoudai.idle_since"
 
 
 @lru_cache

@@ -297,6 +297,9 @@ def push(session: Session, need: Need, *, actor: Actorish, now: datetime | None 
 
 
 _TRACK_COLUMNS = [c for c in NeedBank.__table__.c if not c.primary_key]
+# What a column left unset on a new track gets: its scalar Python default, else NULL.
+_TRACK_DEFAULTS = {c.key: c.default.arg if c.default is not None and c.default.is_scalar else None
+                   for c in _TRACK_COLUMNS}
 
 
 @functools.cache
@@ -312,9 +315,8 @@ def _track_values(rows: list[NeedBank]) -> dict:
     out = {}
     for i, row in enumerate(rows):
         given = inspect(row).dict
-        for c in _TRACK_COLUMNS:
-            default = c.default.arg if c.default is not None and c.default.is_scalar else None
-            out[f"{c.key}_{i}"] = given.get(c.key, default)
+        for key, default in _TRACK_DEFAULTS.items():
+            out[f"{key}_{i}"] = given.get(key, default)
     return out
 
 

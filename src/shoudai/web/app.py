@@ -64,8 +64,9 @@ def create_app(*, clock: Callable[[], datetime] | None = None, engine: Engine | 
     app.state.engine = engine
     app.state.clock = clock or (lambda: datetime.now(UTC))
     app.state.settings = get_settings()
-    # The public submission first: routes are matched in order, and it takes the public traffic (matched after
-    # every other router, it spent about a twentieth of its CPU there). Its prefix, /api/v1/public, is no one else's.
+    # The public API first: routes are matched in order, and it takes the public traffic (the submission, matched
+    # after every other router, spent about a twentieth of its CPU there). Its prefix, /api/v1/public, is no one
+    # else's. The submission itself is served by a plain route ahead of its documented APIRoute.
     app.router.routes.extend(public_needs.SERVED_FIRST)
     app.include_router(public_needs.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
