@@ -317,6 +317,11 @@ def main() -> int:
                       "postgres": pgcluster.tree_cpu_seconds(cluster.postmaster_pid()) - cpu[1],
                       "generator": gen.ru_utime + gen.ru_stime - cpu[2].ru_utime - cpu[2].ru_stime}
         report(out, args, url)
+        log = (work / "app.log").read_text(errors="replace")
+        if "Traceback" in log:  # a 500 is the app's failure, not the load's: keep the log, which is removed below
+            kept = Path(tempfile.gettempdir()) / f"need-submit-app-{port}.log"
+            kept.write_text(log)
+            print(f"the app logged tracebacks: {kept}")
         return 0
     finally:
         if app is not None:

@@ -51,6 +51,22 @@ def test_chain_verifies(session):
     assert report.head_hash == rows[-1].row_hash
 
 
+def test_a_batch_hashes_as_verify_chain_recomputes_it(session):
+    """PostgreSQL hashes appended rows itself: its digest must be Python's, for any text and in the order given."""
+    from shoudai.audit.service import batched, utc
+
+    odd = ['引号"与\\反斜杠', "换行\n与制表\t", "表情😀", "", "零宽\u200b"]
+    with batched(session):
+        for i, value in enumerate(odd):
+            record(session, Actor(f"操作员{i}", "city_admin", source=None), "test.odd", object_id=value or None,
+                   detail={"值": value, "n": i}, at=NOW - timedelta(microseconds=i))
+    report = verify_chain(session)
+    assert report.ok and report.checked == len(odd)
+    rows = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert [r.actor for r in rows] == [f"操作员{i}" for i in range(len(odd))]
+    assert utc(rows[0].at) == NOW and utc(rows[4].at) == NOW - timedelta(microseconds=4) and rows[0].source is None
+
+
 def test_edited_row_detected(session):
     fill(session)
     unguard(session)

@@ -3,11 +3,11 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, event, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from shoudai.db import session_scope
-from shoudai.kit.direct import MULTI_ROW_MAX, Direct, insert_rows, pipeline
+from shoudai.kit.direct import MULTI_ROW_MAX, Direct, commit_in_pipeline, insert_rows, pipeline
 from shoudai.lending.models import NeedBank, RateBucket
 from shoudai.outbox.models import OutboxMessage
 
@@ -87,3 +87,30 @@ def test_a_pipeline_sends_writes_with_the_next_read_and_reports_errors_as_sqlalc
     assert session.scalar(select(T.c.hits).where(T.c.key == "p2")) == 6
     with pytest.raises(IntegrityError), pipeline(session):  # on PostgreSQL the error surfaces as the block ends
         rows.execute_many(session, [{"key": "p1", "window_start": AT, "hits": 7}])
+
+
+def test_a_commit_in_the_pipeline_commits_and_gives_the_connection_back_only_after_the_block(engine):
+    rows = insert_rows(T, ("key", "window_start", "hits"))
+    returned_in_pipeline = []
+
+    def on_checkin(dbapi_connection, _record):
+        pgconn = getattr(dbapi_connection, "pgconn", None)  # PostgreSQL's: is it still in pipeline mode?
+        returned_in_pipeline.append(pgconn is not None and pgconn.pipeline_status != 0)
+
+    event.listen(engine, "checkin", on_checkin)
+    try:
+        with session_scope(engine) as s:
+            with pipeline(s):
+                rows.execute_many(s, [{"key": "c1", "window_start": AT, "hits": 1}])
+                commit_in_pipeline(s)
+            if engine.dialect.name == "postgresql":  # committed already: another connection sees the row
+                with session_scope(engine) as other:
+                    assert [key for key, _, _ in NEWEST.execute(other, {"least": 1})] == ["c1"]
+        with pytest.raises(IntegrityError), session_scope(engine) as s, pipeline(s):  # the commit's error
+            rows.execute_many(s, [{"key": "c1", "window_start": AT, "hits": 2}])
+            commit_in_pipeline(s)
+        with session_scope(engine) as s:
+            assert [(key, hits) for key, _, hits in NEWEST.execute(s, {"least": 0})] == [("c1", 1)]
+    finally:
+        event.remove(engine, "checkin", on_checkin)
+    assert returned_in_pipeline and not any(returned_in_pipeline)

@@ -304,9 +304,13 @@ def _submit_once(request: Request, sub: Submission) -> tuple[int, dict[str, Any]
                 status, out = _verify_and_push(db, request, sub, res, lookup, now)
             except Counted as exc:
                 refused = exc  # leave the block normally: the counted attempt commits
-        with direct.pipeline(db):  # timeline, outbox and audit rows: two round trips on PostgreSQL, not five
+        db.flush()  # any ORM change goes now: only Direct statements may run in the pipeline
+        # Timeline, outbox and audit rows and the commit go out together: one round trip on PostgreSQL, and the
+        # audit chain's lock is held only while the server runs them (audit.service._append_on_server).
+        with direct.pipeline(db):
             insert_held(db, timeline_rows)
             audit_append(db, audit_rows)
+            direct.commit_in_pipeline(db)
     if refused:
         raise refused
     return status, out
