@@ -2,7 +2,7 @@
 and wall per submission, and optionally a cProfile listing. Complements need_submit_bench.py (the load test).
 
     .venv/bin/python bench/need_submit_profile.py                # 200 submissions, counts and CPU
-    .venv/bin/python bench/need_submit_profile.py --profile      # also the 30 costliest functions (wall time)
+    .venv/bin/python bench/need_submit_profile.py --profile      # also the 30 costliest functions (CPU time)
     .venv/bin/python bench/need_submit_profile.py --pg-statements  # also PostgreSQL's time per statement
 
 Same set-up as the load test (a throwaway PostgreSQL with fsync on, a list version, prepared one-time codes); the
@@ -132,7 +132,7 @@ def main() -> int:
         measured = calls[20 + args.n:]
         if args.pg_statements:
             pg_statements(url, reset=True)
-        profiler = cProfile.Profile() if args.profile else None
+        profiler = cProfile.Profile(time.process_time) if args.profile else None
         chunk = max(len(measured) // CHUNKS, 1)
         cpus, walls = [], []
         if profiler:
