@@ -307,6 +307,7 @@ def main() -> int:
         print(f"{len(subs):,} one-time codes prepared ({time.perf_counter() - t:.1f} s); uvicorn workers: {args.workers}")
         path = work / "subs.json"
         path.write_text(json.dumps([{"key": s.key, "body": s.body, "addr": s.addr} for s in subs], ensure_ascii=False))
+        background = database_background(url)
         cpu = (pgcluster.tree_cpu_seconds(app.pid), pgcluster.tree_cpu_seconds(cluster.postmaster_pid()),
                resource.getrusage(resource.RUSAGE_CHILDREN))
         subprocess.run([sys.executable, __file__, "--generator", str(path), f"http://127.0.0.1:{port}",
@@ -317,6 +318,10 @@ def main() -> int:
                       "postgres": pgcluster.tree_cpu_seconds(cluster.postmaster_pid()) - cpu[1],
                       "generator": gen.ru_utime + gen.ru_stime - cpu[2].ru_utime - cpu[2].ru_stime}
         report(out, args, url)
+        after = database_background(url)
+        ran = {k: after[k] - background.get(k, 0) for k in after if after[k] != background.get(k, 0)}
+        print("database background work during the run:", ", ".join(f"{k} ×{n}" for k, n in sorted(ran.items()))
+              or "none")
         log = (work / "app.log").read_text(errors="replace")
         if "Traceback" in log:  # a 500 is the app's failure, not the load's: keep the log, which is removed below
             kept = Path(tempfile.gettempdir()) / f"need-submit-app-{port}.log"
@@ -331,6 +336,20 @@ def main() -> int:
         else:
             cluster.stop()
             shutil.rmtree(work, ignore_errors=True)
+
+
+def database_background(url: str) -> dict[str, int]:
+    """Counts of PostgreSQL's own work that competes with the requests: autovacuum and autoanalyze per table, and
+    checkpoints (a latency episode in --timeline can then be told from the app's own)."""
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        rows = conn.execute("SELECT relname, autovacuum_count, autoanalyze_count FROM pg_stat_user_tables").fetchall()
+        checkpoints = conn.execute("SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter").fetchone()[0]
+    counts = {"checkpoint": checkpoints}
+    for table, vacuums, analyses in rows:
+        counts[f"autovacuum {table}"], counts[f"autoanalyze {table}"] = vacuums, analyses
+    return counts
 
 
 def report(out: dict, args, url: str) -> None:
