@@ -234,7 +234,7 @@ def _pg_load_version(dbapi, table: Table, batches, constants) -> int:
         total = _pg_copy(dbapi, table, _in_leaf_order(batches), constants, into=leaf, freeze=True)
         for ddl in _leaf_indexes(cur, table.name, leaf):
             cur.execute(ddl)
-        cur.execute(f"ANALYZE {leaf}")
+        _analyze(cur, leaf)
         # The CHECK above proves the partition bound, so attaching scans nothing but the empty default leaf.
         cur.execute(f"ALTER TABLE {part} ATTACH PARTITION {leaf} FOR VALUES IN ({version})")
     return total
@@ -268,6 +268,22 @@ def _in_leaf_order(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch
             part = batch.filter(pc.equal(number, group))
             if part.num_rows:
                 yield part
+
+
+# A new leaf's ANALYZE samples 300 × this many rows (the server's default target, 100: 30,000 rows, the leaf's largest
+# step after its index builds). Its first queries need the leaf's size and each filter column's common values and
+# spread, which 9,000 rows give for a list's few counties, kinds and tiers; the full sample comes with the VACUUM
+# (ANALYZE) the build runs after commit (refresh_statistics). Per 1M rows: ~0.1 against ~0.4 s.
+ANALYZE_TARGET = 30
+
+
+def _analyze(cur, leaf: str) -> None:
+    """ANALYZE `leaf` with at most ANALYZE_TARGET (a server set lower keeps its own), for this statement only."""
+    cur.execute("SELECT current_setting('default_statistics_target')")
+    (target,) = cur.fetchone()
+    cur.execute("SELECT set_config('default_statistics_target', %s, true)", (str(min(int(target), ANALYZE_TARGET)),))
+    cur.execute(f"ANALYZE {leaf}")
+    cur.execute("SELECT set_config('default_statistics_target', %s, true)", (target,))
 
 
 def _fresh_partition(cur, part: str) -> bool:

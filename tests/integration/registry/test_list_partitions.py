@@ -105,6 +105,29 @@ def test_a_stored_version_is_all_there_and_readable_through_the_pages(engine):
             assert pages > 0 and visible == pages and analysed == 2500
 
 
+@pytest.mark.parametrize(("session_target", "used"), [(150, store.ANALYZE_TARGET), (10, 10)])
+def test_a_new_leaf_is_analysed_on_the_smaller_sample_and_the_setting_kept(engine, session_target, used):
+    """The load's ANALYZE uses ANALYZE_TARGET unless the session asks for less, and leaves the session's own."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("leaf tables: PostgreSQL")
+    table = _entries(2500, 2024)
+    with session_scope(engine) as session:
+        session.execute(text(f"SET default_statistics_target = {session_target}"))
+        vid = _version(session, 2024)
+        store.bulk_load(session, ListEntry.__table__, table.to_batches(max_chunksize=700),
+                        constants={"version_id": vid})
+        assert session.execute(text("SHOW default_statistics_target")).scalar() == str(session_target)
+        session.execute(text("RESET default_statistics_target"))
+    with engine.connect() as conn:
+        stats = dict(conn.execute(text(
+            "SELECT attname, coalesce(array_length(most_common_vals::text::text[], 1), 0) + "
+            "coalesce(array_length(histogram_bounds::text::text[], 1), 0) FROM pg_stats WHERE tablename = :t"),
+            {"t": f"list_entry_v{vid}_1"}).all())
+    assert set(ENTRY_COLUMNS) <= set(stats)  # every column has its statistics
+    assert stats["county_code"] == 3  # the three counties are its common values
+    assert stats["entity_key"] == used + 1  # 2,500 distinct keys: a histogram of `used` buckets
+
+
 def test_a_failed_load_leaves_nothing(engine):
     table = _entries(3000, 2024)
 
