@@ -10,10 +10,10 @@ webhooks and the SMS through the outbox) — answered only after its commit. The
 the run in bulk (bench.needload.prepare_bulk), so SMS sending is not measured.
 
 Workers: 2 uvicorn processes by default, each running at most SHOUDAI_SUBMIT_THREADS (4) submissions at once; more
-processes or threads measured slower here. Measured 2026-11-27, fifth session (load generator on the same 2 cores):
-one submission costs 5–7 ms of app CPU and 2–3 ms of PostgreSQL CPU, varying with the machine's state from run to
-run by as much as the last changes saved; saturation is near 200/s. The first seconds after start are slower (new
-connections, first prepared statements): the warm-up's errors are reported but the target is judged on the window.
+processes or threads measured slower here. Measured 2026-11-27, sixth session (load generator on the same 2 cores):
+one submission costs 4–5 ms of app CPU and 2–2.5 ms of PostgreSQL CPU, varying with the machine's state from run
+to run by as much as a change saves, so compare alternating runs. The first second after start is slower (first
+prepared statements): the warm-up's errors are reported but the target is judged on the window.
 Compare with the code before a change by running the same file with PYTHONPATH=<old checkout>/src, alternating.
 
 Set-up: a throwaway PostgreSQL with fsync, synchronous_commit and full_page_writes ON (honest commits, unlike

@@ -72,6 +72,17 @@ def _ping_idle_connections(engine: Engine) -> None:
             raise DisconnectionError(str(exc)) from exc  # the pool discards it and connects afresh
 
 
+def open_connections(engine: Engine, n: int) -> None:
+    """Connect n of the pool's connections now (a server start), so the first requests do not each wait for one."""
+    held = []
+    try:
+        for _ in range(min(n, engine.pool.size())):
+            held.append(engine.connect())
+    finally:
+        for conn in held:
+            conn.close()
+
+
 @lru_cache
 def get_engine() -> Engine:
     return make_engine(get_settings().resolved_database_url())

@@ -1,4 +1,5 @@
-"""The PostgreSQL engine pings a pooled connection only after it sat idle; a dead one is replaced, never reused."""
+"""The PostgreSQL engine pings a pooled connection only after it sat idle; a dead one is replaced, never reused; a
+server start opens the connections its submission threads will use."""
 
 import pytest
 from sqlalchemy import text
@@ -60,3 +61,21 @@ def test_a_busy_connection_is_not_pinged_and_if_dead_fails_once_and_is_dropped(p
     with session_factory(engine)() as s:  # the next request gets a live connection
         assert BACKEND_PID.execute(s)[0][0] != first
     engine.dispose()
+
+
+def test_a_server_start_opens_the_submission_threads_connections_and_compiles_the_hot_statements(pg_url):
+    from fastapi.testclient import TestClient
+
+    from shoudai.config import get_settings
+    from shoudai.web.app import create_app
+
+    engine = make_engine(pg_url)
+    made_before = Direct(text("SELECT 1"))
+    try:
+        app = create_app(engine=engine, migrate_db=False)
+        assert engine.pool.checkedin() == 0 and not made_before._by_dialect
+        with TestClient(app):  # runs the app's start-up
+            assert engine.pool.checkedin() == min(get_settings().submit_threads, engine.pool.size())
+            assert "postgresql" in made_before._by_dialect  # every Direct statement made so far, this one too
+    finally:
+        engine.dispose()

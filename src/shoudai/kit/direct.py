@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from sqlalchemy.sql import ClauseElement
 
 # session.info: (the transaction, its driver cursor, dialect, connection); a pooled connection's info: its cursor.
 _CURSOR = "shoudai.direct.cursor"
+_EVERY: weakref.WeakSet[Direct] = weakref.WeakSet()  # every statement made, for compile_all
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class Direct:
                  many: bool = False):
         self.statement, self.column_keys, self.many = statement, column_keys, many
         self._by_dialect: dict[str, _Compiled] = {}
+        _EVERY.add(self)
 
     def _compiled(self, dialect: Dialect) -> _Compiled:
         found = self._by_dialect.get(dialect.name)
@@ -114,6 +117,15 @@ class Direct:
             cursor.executemany(c.sql, values)
         except dialect.loaded_dbapi.Error as exc:
             raise _wrapped(session, exc, c, values, dialect) from exc
+
+
+def compile_all(dialect: Dialect) -> int:
+    """Compile every Direct statement made so far for `dialect` (a server start: not the first requests); returns
+    how many."""
+    statements = list(_EVERY)
+    for statement in statements:
+        statement._compiled(dialect)
+    return len(statements)
 
 
 def _wrapped(session: Session, exc: Exception, c: _Compiled, params: Any, dialect: Dialect) -> DBAPIError:
