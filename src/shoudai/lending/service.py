@@ -273,7 +273,8 @@ def push(session: Session, need: Need, *, actor: Actorish, now: datetime | None 
         raise LendingError("consent_withdrawn", "企业已撤回授权，不能推送")
     # Tracks exist only once a need was pushed (which opens it): a first push has nothing to read.
     first_push = need.status == SUBMITTED if first_push is None else first_push
-    need.status, need.updated_at = OPEN, now  # before any read, so a verification's changes and this are one UPDATE
+    if need.status != OPEN or need.updated_at != now:  # a need written open just now (the public API) stays clean
+        need.status, need.updated_at = OPEN, now  # before any read: a verification's changes and this, one UPDATE
     cal = cal or load_calendar(session)
     have = set() if first_push else {r.bank_code for r in tracks_of(session, need)}
     new = [b for b in loads_list(need.consent_banks) if b not in have]
