@@ -16,7 +16,9 @@ Without --url the benchmark starts its own PostgreSQL (the machine's, initdb'd a
 durability, not scripts/pg.sh's test settings (fsync and full-page writes off): fsync=on, full_page_writes=on,
 synchronous_commit=on, wal_level=replica (every row and index page WAL-logged, as a standby or point-in-time
 recovery needs), and the stock shared_buffers (128MB), max_wal_size (1GB) and maintenance_work_mem (64MB)
-(SERVER_SETTINGS); locale C.UTF-8, connected over TCP on 127.0.0.1. Nothing in the load relies on more.
+(SERVER_SETTINGS); locale C.UTF-8, connected over TCP on 127.0.0.1. Nothing in the load relies on more. Before
+each run, outside its window, a CHECKPOINT and a sync write out what the runs before left dirty (--back-to-back: not),
+as a server storing its one version a year would have done long before.
 
 --baseline also loads each run's rows the way the store did before migration 0010, in the same run and database:
 CSV COPY into a plain (unpartitioned) table with list_entry's old primary key, unique key, version foreign key and
@@ -161,6 +163,23 @@ def _check_new_path(engine, vid: int, n: int) -> None:
         assert pages > 0 and visible == pages and tuples > 0, f"{leaf}: {visible}/{pages} pages all-visible"
 
 
+def _settle(engine) -> None:
+    """Before a run, outside its timed window: the earlier runs' pages written out (CHECKPOINT, then the machine's
+    dirty pages synced), so that the run starts on a quiet server.
+
+    A build stores one version and the server writes its pages out in its own time afterwards; run back to back, each
+    run would also compete with the write-back of the ~1 GB (heap, indexes, WAL) the one before left dirty."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("CHECKPOINT"))
+    except DBAPIError as exc:  # a --url server where this role may not checkpoint
+        print(f"      (no CHECKPOINT before the run: {exc.orig})", flush=True)
+    os.sync()
+
+
 def _vacuum(engine, table: str) -> float:
     from sqlalchemy import text
 
@@ -170,7 +189,8 @@ def _vacuum(engine, table: str) -> float:
     return time.perf_counter() - t
 
 
-def run(url: str, rows: int, runs: int, baseline: bool = False) -> tuple[list[float], list[float]]:
+def run(url: str, rows: int, runs: int, baseline: bool = False,
+        back_to_back: bool = False) -> tuple[list[float], list[float]]:
     from sqlalchemy import text
 
     from shoudai import migrate
@@ -187,6 +207,8 @@ def run(url: str, rows: int, runs: int, baseline: bool = False) -> tuple[list[fl
     year = 3000 + int(time.time()) % 1000 * 10
     for i in range(runs):
         for old in (False, True) if baseline else (False,):
+            if not back_to_back and engine.dialect.name == "postgresql":
+                _settle(engine)
             load = os.getloadavg()[0]
             year += 1
             n, elapsed, cpu = _load(engine, table, year, old=old)
@@ -263,16 +285,18 @@ def main() -> None:
     p.add_argument("--url", help="a PostgreSQL URL; default: start a throwaway one with scripts/pg.sh")
     p.add_argument("--sqlite", action="store_true", help="measure the SQLite path instead")
     p.add_argument("--baseline", action="store_true", help="also measure the pre-0010 path (PostgreSQL)")
+    p.add_argument("--back-to-back", action="store_true",
+                   help="start each run without writing out the last one's pages first (no CHECKPOINT and sync)")
     a = p.parse_args()
     if a.sqlite:
         with tempfile.TemporaryDirectory() as tmp:
             rates, old = run(f"sqlite:///{tmp}/bench.db", a.rows, a.runs)
     elif a.url:
-        rates, old = run(a.url, a.rows, a.runs, a.baseline)
+        rates, old = run(a.url, a.rows, a.runs, a.baseline, a.back_to_back)
     else:
         pgdir = tempfile.mkdtemp(prefix="pg-copy-bench-")
         try:
-            rates, old = run(_start_server(pgdir), a.rows, a.runs, a.baseline)
+            rates, old = run(_start_server(pgdir), a.rows, a.runs, a.baseline, a.back_to_back)
         finally:
             _stop_server(pgdir)
     print(f"median {statistics.median(rates):,.0f} rows/s over {len(rates)} run(s) of {a.rows:,} rows")
