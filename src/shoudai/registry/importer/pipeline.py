@@ -80,19 +80,17 @@ def connect(workdir: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _projection(source: Source, layout: readers.Layout, first_row_no: int, ragged: bool) -> str:
-    """The raw table's columns under their source keys (absent ones NULL), numbered as a spreadsheet shows rows.
-
-    `raw` was filled in file order (preserve_insertion_order), so its rowid is the record's position in the file.
-    """
+def _projection(source: Source, layout: readers.Layout, relation: str, ragged: bool) -> str:
+    """`relation`'s columns under their source keys (absent ones NULL), and whether the record is wholly blank."""
     cols = ", ".join(
         f"c{layout.columns[c.key]} AS {c.key}" if c.key in layout.columns else f"CAST(NULL AS VARCHAR) AS {c.key}"
         for c in source.columns
     )
-    # Wholly blank rows (trailing formatted cells in a sheet, ",,,," lines) are not data.
-    not_blank = " OR ".join(f"c{j} IS NOT NULL" for j in range(layout.width))
+    # Wholly blank rows (trailing formatted cells in a sheet, ",,,," lines) are not data; they are kept in the stage
+    # table only so that its rowids count every record, and left out by the `stage` view.
+    blank = " AND ".join(f"c{j} IS NULL" for j in range(layout.width))
     extra = "extra_fields" if ragged else "CAST(NULL AS VARCHAR) AS extra_fields"
-    return f"(SELECT CAST(rowid + {first_row_no} AS INTEGER) AS row_no, {cols}, {extra} FROM raw WHERE {not_blank})"
+    return f"(SELECT {cols}, {extra}, ({blank}) AS row__blank FROM {relation})"
 
 
 def _run_with_progress(con, sql: str, progress: Progress | None, estimate: int, part: tuple[float, float]) -> None:
@@ -124,26 +122,39 @@ def _run_with_progress(con, sql: str, progress: Progress | None, estimate: int, 
     progress(int(estimate * part[1]), estimate)
 
 
-def _build_stage(con, source: Source, layout: readers.Layout, progress, estimate: int, ragged: bool = False) -> None:
-    """From `raw` to `stage` (validate.stage_sql); `raw` is dropped afterwards to give its memory back."""
-    sections = [(s.section, s.division_from, s.division_to) for s in industry_sections()]
-    projection = _projection(source, layout, layout.header_index + 2, ragged)
-    sql = stage_sql(source.kind, projection, division_code_map(), sections, layout.width)
-    # Only `raw` needs file order (its rowid is the row number); the stage carries row_no, so DuckDB may reorder.
-    con.execute("SET preserve_insertion_order = false")
-    _run_with_progress(con, f"CREATE TEMP TABLE stage AS {sql}", progress, estimate, (0.5, 0.95))
-    con.execute("DROP TABLE raw")
+def _stage(con, file: Path, source: Source, layout: readers.Layout, skip: int, delimiter: str, progress,
+           estimate: int, extra: bool = False) -> None:
+    """The CSV's records (all text; extra_fields for rewritten ragged files) straight into the stage.
 
-
-def _load(con, file: Path, width: int, skip: int, delimiter: str, progress, estimate: int, extra: bool = False) -> None:
-    """`raw` = the CSV's records in file order, all text (c0…cN, and extra_fields for rewritten ragged files)."""
-    names = [f"c{j}" for j in range(width)] + (["extra_fields"] if extra else [])
+    One statement reads and validates: no table of raw text in between (at 10M rows that table and the stage did not
+    both fit in memory). The stage table is filled in file order (preserve_insertion_order), so its rowid is the
+    record's position in the file; the `stage` view numbers the rows as a spreadsheet shows them.
+    """
+    names = [f"c{j}" for j in range(layout.width)] + (["extra_fields"] if extra else [])
     cols = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
     relation = (
         f"read_csv({lit(str(file))}, header=false, skip={skip}, columns={cols}, delim={lit(delimiter)}, {CSV_FLAGS})"
     )
-    con.execute("DROP TABLE IF EXISTS raw")
-    _run_with_progress(con, f"CREATE TEMP TABLE raw AS SELECT * FROM {relation}", progress, estimate, (0, 0.5))
+    sections = [(s.section, s.division_from, s.division_to) for s in industry_sections()]
+    sql = stage_sql(source.kind, _projection(source, layout, relation, extra), division_code_map(), sections,
+                    layout.width)
+    con.execute("DROP VIEW IF EXISTS stage")
+    con.execute("DROP TABLE IF EXISTS stage_rows")
+    con.execute("SET preserve_insertion_order = true")
+    create = f"CREATE TEMP TABLE stage_rows AS {sql}"
+    # Row numbers are only right if DuckDB inserts in batch order; some operators (a join, say) make it insert in
+    # whatever order the threads finish. Refuse rather than number rows wrongly.
+    plan = con.execute(f"EXPLAIN {create}").fetchall()[0][1]
+    if "Batch Create Table As" not in plan:
+        raise RuntimeError("the stage's plan does not keep file order; row numbers would be wrong")
+    _run_with_progress(con, create, progress, estimate, (0, 0.95))
+    first_row_no = layout.header_index + 2
+    con.execute(
+        f"""CREATE TEMP VIEW stage AS SELECT CAST(rowid + {first_row_no} AS INTEGER) AS row_no, * EXCLUDE (row__blank)
+            FROM stage_rows WHERE NOT row__blank"""
+    )
+    # Only the stage table needs file order; what is computed from it carries row_no, so DuckDB may reorder.
+    con.execute("SET preserve_insertion_order = false")
 
 
 def _read_csv(con, path: Path, source: Source, workdir: Path, progress: Progress | None) -> tuple[str, readers.Layout]:
@@ -163,7 +174,7 @@ def _read_csv(con, path: Path, source: Source, workdir: Path, progress: Progress
         trace("transcode", started)
 
     def load(file: Path) -> None:
-        _load(con, file, layout.width, layout.header_index + 1, layout.delimiter, progress, estimate)
+        _stage(con, file, source, layout, layout.header_index + 1, layout.delimiter, progress, estimate)
 
     try:
         load(readable)
@@ -178,14 +189,11 @@ def _read_csv(con, path: Path, source: Source, workdir: Path, progress: Progress
             except CSV_ERRORS:
                 retried = False
         if not retried:
-            _load_ragged(con, readable, layout, workdir, progress, estimate)
-            _build_stage(con, source, layout, progress, estimate, ragged=True)
-            return encoding, layout
-    _build_stage(con, source, layout, progress, estimate)
+            _stage_ragged(con, readable, source, layout, workdir, progress, estimate)
     return encoding, layout
 
 
-def _load_ragged(con, path: Path, layout: readers.Layout, workdir: Path, progress, estimate: int) -> None:
+def _stage_ragged(con, path: Path, source: Source, layout: readers.Layout, workdir: Path, progress, estimate: int) -> None:
     """The slow path for files DuckDB's strict reader refuses: Python's csv module rewrites them rectangular.
 
     Short rows are padded; a row with more fields than the header keeps its count in extra_fields (and is rejected).
@@ -205,7 +213,7 @@ def _load_ragged(con, path: Path, layout: readers.Layout, workdir: Path, progres
                 writer.writerow([*fields, len(record) if len(record) > width else ""])
         except csv.Error as exc:
             raise ImportFileError(f"CSV格式错误，无法读取（第{reader.line_num}行附近）：{exc}") from exc
-    _load(con, out, width, 0, ",", progress, estimate, extra=True)
+    _stage(con, out, source, layout, 0, ",", progress, estimate, extra=True)
 
 
 def run(path: Path, kind: str, workdir: Path, progress: Progress | None = None) -> Staged:
@@ -219,8 +227,7 @@ def run(path: Path, kind: str, workdir: Path, progress: Progress | None = None) 
             encoding = None
             sheet = workdir / "sheet.csv"
             layout, count = readers.xlsx_to_csv(path, source, sheet)
-            _load(con, sheet, layout.width, 0, ",", progress, max(count, 1))
-            _build_stage(con, source, layout, progress, max(count, 1))
+            _stage(con, sheet, source, layout, 0, ",", progress, max(count, 1))
         else:
             encoding, layout = _read_csv(con, path, source, workdir, progress)
         return _finish(con, path, source, layout, fmt, encoding, workdir)

@@ -1,8 +1,9 @@
 """The vectorised validation and normalisation of one agency file, as DuckDB SQL (design note "Identity rules").
 
-`stage_sql` turns a relation of raw strings (one VARCHAR column per source column key, plus `row_no`) into the
-stage: the staged columns (bad optional values already NULL), and for every checked column `e_<key>` (the Chinese
-reason, NULL when fine) and `r_<key>` (the raw value, kept only where there is a problem), and `ok` (row accepted).
+`stage_sql` turns a relation of raw strings (one VARCHAR column per source column key, plus `row__blank`, passed
+through) into the stage: the staged columns (bad optional values already NULL), and for every checked column `e_<key>`
+(the Chinese reason, NULL when fine) and `r_<key>` (the raw value, kept only where there is a problem), and `ok` (row
+accepted).
 """
 
 from __future__ import annotations
@@ -67,8 +68,12 @@ class Plan:
 
 
 def _in(arg: str, values: tuple[str, ...]) -> str:
-    """arg IN (values), NULL for NULL; as list_contains, which DuckDB does not turn into a join."""
-    return "list_contains([" + ", ".join(lit(v) for v in values) + f"], {arg})"
+    """arg IN (values), NULL for NULL, as ORed equalities.
+
+    DuckDB turns list_contains (and long IN lists) into a MARK join, and a join takes the stage's insert off the
+    order-preserving path that numbers the rows (pipeline._stage).
+    """
+    return "(" + " OR ".join(f"{arg} = {lit(v)}" for v in values) + ")"
 
 
 def division_case(arg: str, code_map: dict[str, str]) -> str:
@@ -331,7 +336,8 @@ def stage_sql(
 ) -> str:
     """SELECT … FROM `relation` giving the stage of a `kind` file (see module docstring).
 
-    `relation` has row_no, the raw columns under their keys, and extra_fields.
+    `relation` has the raw columns under their keys, extra_fields and row__blank (passed through: the caller numbers
+    the rows and leaves the blank ones out).
     """
     source = SOURCES[kind]
     plan = PLANS[kind](divisions, sections)
@@ -355,7 +361,7 @@ def stage_sql(
     # row__h: a 64-bit hash of an accepted row's values, so exact duplicates are found by grouping one integer.
     return f"""
 SELECT *, CASE WHEN ok THEN hash({data_cols}) END AS row__h FROM (
-SELECT row_no, {' AND '.join(rejecting)} AS ok,
+SELECT row__blank, {' AND '.join(rejecting)} AS ok,
   {staged},
   {errors}, {raws}
 FROM (SELECT *, {checks} FROM {inner}))"""
