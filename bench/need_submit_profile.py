@@ -152,7 +152,7 @@ def main() -> int:
         if args.pg_statements:
             pg_statements(url, reset=False, n=len(measured))
         if profiler:
-            pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+            pstats.Stats(profiler).sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(int(os.environ.get("PROFILE_N", "30")))
         return 0
     finally:
         cluster.stop()

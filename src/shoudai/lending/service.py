@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, false, insert, inspect, literal_column, select, text, true, union_all
+from sqlalchemy import bindparam, false, insert, literal_column, select, text, true, union_all
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from shoudai.accounts.enterprise import ensure_enterprise_account
@@ -33,7 +33,7 @@ from shoudai.lending.common import (
 from shoudai.lending.forms import CONSENT_DATA, CONSENT_PURPOSE, NeedForm, clean
 from shoudai.lending.models import Channel, Need, NeedBank
 from shoudai.lending.ratelimit import Limit, RateLimiter
-from shoudai.lending.tracks import new_row
+from shoudai.lending.tracks import PlainTrack, new_plain_row
 from shoudai.reference.calendar_store import load_calendar
 
 MERGE_WINDOW = timedelta(days=30)
@@ -279,7 +279,7 @@ def push(session: Session, need: Need, *, actor: Actorish, now: datetime | None 
     have = set() if first_push else {r.bank_code for r in tracks_of(session, need)}
     new = [b for b in loads_list(need.consent_banks) if b not in have]
     routed_by = "recommended" if need.recommend_for_me else "chosen"
-    rows = [new_row(need.id, b, at=now, cal=cal, routed_by=routed_by) for b in new]
+    rows = [new_plain_row(need.id, b, at=now, cal=cal, routed_by=routed_by) for b in new]
     if rows:  # one plain INSERT … RETURNING for all of them; the rows stay plain objects (nothing reads them back)
         ids = {bank: row_id for row_id, bank in _insert_tracks(len(rows)).execute(session, _track_values(rows))}
         for row in rows:
@@ -298,9 +298,7 @@ def push(session: Session, need: Need, *, actor: Actorish, now: datetime | None 
 
 
 _TRACK_COLUMNS = [c for c in NeedBank.__table__.c if not c.primary_key]
-# What a column left unset on a new track gets: its scalar Python default, else NULL.
-_TRACK_DEFAULTS = {c.key: c.default.arg if c.default is not None and c.default.is_scalar else None
-                   for c in _TRACK_COLUMNS}
+_TRACK_KEYS = [c.key for c in _TRACK_COLUMNS]
 
 
 @functools.cache
@@ -311,14 +309,9 @@ def _insert_tracks(n: int) -> Direct:
     return Direct(insert(t).values(values).returning(t.c.id, t.c.bank_code))
 
 
-def _track_values(rows: list[NeedBank]) -> dict:
-    """The new (transient) rows' column values as _insert_tracks binds them; a column not set gets its default."""
-    out = {}
-    for i, row in enumerate(rows):
-        given = inspect(row).dict
-        for key, default in _TRACK_DEFAULTS.items():
-            out[f"{key}_{i}"] = given.get(key, default)
-    return out
+def _track_values(rows: list[PlainTrack]) -> dict:
+    """The new rows' column values as _insert_tracks binds them."""
+    return {f"{key}_{i}": getattr(row, key) for i, row in enumerate(rows) for key in _TRACK_KEYS}
 
 
 def shares_with(need: Need, bank_code: str) -> bool:
