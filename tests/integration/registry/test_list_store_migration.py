@@ -1,4 +1,4 @@
-"""Migration 0010 on a database that already holds lists and oversight links: nothing lost, ids kept, both ways."""
+"""Migrations 0010 and 0011 on a database that already holds lists: nothing lost, ids kept and unique, both ways."""
 
 from __future__ import annotations
 
@@ -121,5 +121,41 @@ def test_0010_keeps_every_entry_and_link_and_goes_back(url_at_0009, backend):
         assert {("ov_first_loan", "list_entry", "SET NULL"), ("ov_list_conversion", "list_entry", "CASCADE")} <= fks
         command.upgrade(alembic_config(url_at_0009), "head")
         assert _entries(engine) == after
+    finally:
+        engine.dispose()
+
+
+def test_0011_caches_entry_ids_and_goes_back(url_at_0009, backend):
+    """On PostgreSQL each session draws its ids 1,000 at a time: unique across sessions, in blocks; after a
+    downgrade, one at a time again. On SQLite it changes nothing."""
+    command.upgrade(alembic_config(url_at_0009), "head")
+    engine = make_engine(url_at_0009)
+    insert = text("INSERT INTO list_entry (version_id, entity_key, list_kind, name, entity_kind, county_code, tier, "
+                  "change, first_listed_year, reasons) VALUES (:v, :k, 'sme', '企业', 'enterprise', '410702', 'A', "
+                  "'new', 2024, 'r') RETURNING id")
+    try:
+        version = _world(engine)["versions"][1]
+
+        def ids_from_two_sessions(tag: str) -> list[int]:
+            """One session, a second one open beside it, the first again."""
+            with engine.connect() as one, engine.connect() as two:
+                got = [conn.execute(insert, {"v": version, "k": f"{tag}{i}"}).scalar()
+                       for i, conn in enumerate((one, two, one))]
+                one.commit()
+                two.commit()
+            return got
+
+        if backend == "postgres":
+            first, second, again = ids_from_two_sessions("A")
+            assert again == first + 1 and second > again  # the second session drew from a block of its own
+            command.downgrade(alembic_config(url_at_0009), "0010")
+            first, second, again = ids_from_two_sessions("B")
+            assert (second, again) == (first + 1, first + 2)
+        else:
+            before = _entries(engine)
+            command.downgrade(alembic_config(url_at_0009), "0010")
+            assert _entries(engine) == before
+        ids = [r[0] for r in _entries(engine)]
+        assert len(ids) == len(set(ids))
     finally:
         engine.dispose()
