@@ -23,7 +23,7 @@ from shoudai.registry.importer.errors import ImportFileError
 from shoudai.registry.importer.macros import lit, macro_sql
 from shoudai.registry.importer.rejects import write_reports
 from shoudai.registry.importer.sources import SOURCES, Source
-from shoudai.registry.importer.validate import STAGED, stage_sql
+from shoudai.registry.importer.validate import LATE, STAGED, stage_sql
 
 Progress = Callable[[int, int], None]
 
@@ -240,8 +240,9 @@ def _finish(con, path: Path, source: Source, layout, fmt: str, encoding, workdir
     total, accepted = con.execute("SELECT count(*), count(*) FILTER (WHERE ok) FROM stage").fetchone()
     if total == 0:
         raise ImportFileError("文件中没有数据行（只有表头）")
+    late_name, late_sql = LATE[source.kind]
     staged_cols = [name for name, _ in STAGED[source.kind]]
-    data_cols = ", ".join(c for c in staged_cols if c != "row_no")
+    data_cols = ", ".join(c for c in staged_cols if c not in ("row_no", late_name))
     # Exact duplicates among accepted rows: candidate groups by the 64-bit row__h, confirmed on the values themselves.
     con.execute(
         f"""CREATE TEMP TABLE dropped AS
@@ -257,7 +258,7 @@ def _finish(con, path: Path, source: Source, layout, fmt: str, encoding, workdir
     # Uncompressed: measured on 1M registry rows, snappy 1.7 CPU-s, lz4 1.8-2.0, zstd(1) 2.0, none 1.2 (file 203 MB
     # against snappy's 131 MB); the staged file is read once by the build, where it is also cheaper to scan.
     con.execute(
-        f"""COPY (SELECT {', '.join(staged_cols)} FROM stage
+        f"""COPY (SELECT {', '.join(f'{late_sql} AS {c}' if c == late_name else c for c in staged_cols)} FROM stage
                   WHERE ok AND row_no NOT IN (SELECT row_no FROM dropped))
             TO {lit(str(parquet))} (FORMAT parquet, COMPRESSION uncompressed)"""
     )

@@ -28,16 +28,14 @@ def column_labels(source: Source, layout: Layout) -> dict[str, str]:
 
 
 def problems_sql(file_name: str, source: Source, layout: Layout) -> str:
-    """Every problem in the stage table, in file order, with the report's columns."""
+    """Every problem in the stage table (its `issues` lists), in file order, with the report's columns."""
     labels = column_labels(source, layout)
-    parts = [
-        f"SELECT row_no, {order} AS col_order, {lit(labels[key])} AS col, r_{key} AS value, e_{key} AS reason, "
-        f"{lit(action)} AS action FROM stage WHERE e_{key} IS NOT NULL"
-        for order, (key, action) in enumerate(check_actions(source.kind).items())
-    ]
-    return f"""SELECT {lit(file_name)} AS "文件", row_no AS "行号", col AS "列", value AS "值", reason AS "原因",
-                      action AS "处理"
-               FROM ({' UNION ALL '.join(parts)}) ORDER BY row_no, col_order"""
+    actions = check_actions(source.kind)
+    label_of = "[" + ", ".join(lit(labels[key]) for key in actions) + "]"
+    action_of = "[" + ", ".join(lit(action) for action in actions.values()) + "]"
+    return f"""SELECT {lit(file_name)} AS "文件", row_no AS "行号", {label_of}[p.col + 1] AS "列", p.value AS "值",
+                      p.reason AS "原因", {action_of}[p.col + 1] AS "处理"
+               FROM (SELECT row_no, unnest(issues) AS p FROM stage WHERE issues IS NOT NULL) ORDER BY row_no, p.col"""
 
 
 def write_reports(con, file_name: str, source: Source, layout: Layout, workdir: Path) -> tuple[int, Path | None, Path | None]:

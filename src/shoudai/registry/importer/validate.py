@@ -1,9 +1,8 @@
 """The vectorised validation and normalisation of one agency file, as DuckDB SQL (design note "Identity rules").
 
 `stage_sql` turns a relation of raw strings (one VARCHAR column per source column key, plus `row__blank`, passed
-through) into the stage: the staged columns (bad optional values already NULL), and for every checked column `e_<key>`
-(the Chinese reason, NULL when fine) and `r_<key>` (the raw value, kept only where there is a problem), and `ok` (row
-accepted).
+through) into the stage: the staged columns (bad optional values already NULL), `ok` (row accepted), and `issues`:
+NULL, or a list of {col, value, reason} (the check's position, the raw value, the Chinese reason) for every problem.
 """
 
 from __future__ import annotations
@@ -26,10 +25,22 @@ ID_TYPES = {
 }
 # person_key = shoudai.kit.crypto.blind_index(resident ID), the key passed in as a DuckDB variable (never in SQL text).
 PERSON_KEY = "sha256(getvariable('blind_key') || '|' || {})"
+# person_key is computed from other staged columns as the staged file is written, not kept in the stage table: 64
+# characters a row of memory (~0.7 GB at 10M rows), and no hashing for rejected or duplicate rows. Being a function
+# of those columns, leaving it out of the duplicate test changes nothing.
+LATE = {
+    "registry": ("person_key", f"CASE WHEN person_id IS NOT NULL THEN {PERSON_KEY.format('person_id')} END"),
+    "tax": (
+        "person_key",
+        f"CASE WHEN id_form IN ('person18', 'person20') THEN {PERSON_KEY.format('taxpayer_id[1:18]')} END",
+    ),
+    "credit": ("person_key", f"CASE WHEN id_type = 'person' THEN {PERSON_KEY.format('subject_id')} END"),
+}
 YES = ("是", "有", "Y", "YES", "1", "TRUE")
 NO = ("否", "无", "N", "NO", "0", "FALSE")
 
-# Final column order of each staged Parquet file (the contract in docs/design/two-lists.md) with SQL types.
+# Final column order of each staged Parquet file (the contract in docs/design/two-lists.md) with SQL types; all but
+# the LATE column are in the stage table.
 STAGED = {
     "registry": (
         ("row_no", "INTEGER"), ("uscc", "VARCHAR"), ("reg_no", "VARCHAR"), ("name", "VARCHAR"),
@@ -196,7 +207,6 @@ def _registry(divisions: dict[str, str], sections) -> Plan:
             ELSE 'enterprise' END"""),
         ("legal_rep", "rep__n"),
         ("person_id", "CASE WHEN e_person_id IS NULL THEN pid__n END"),
-        ("person_key", f"CASE WHEN e_person_id IS NULL AND pid__n IS NOT NULL THEN {PERSON_KEY.format('pid__n')} END"),
         ("registered_capital", cap_staged),
         ("established_on", "est__n"),
         ("status", "status__n"),
@@ -250,7 +260,6 @@ def _tax(divisions: dict[str, str], sections) -> Plan:
         ("id_form", "tid__form"),
         ("uscc", "CASE WHEN tid__form = 'uscc' THEN tid__n END"),
         ("org_code", "CASE WHEN tid__form = 'legacy15' THEN tid__n[7:15] END"),
-        ("person_key", f"CASE WHEN tid__form IN ('person18', 'person20') THEN {PERSON_KEY.format('tid__n[1:18]')} END"),
         ("name", "name__n"),
         ("tax_status", "status__n"),
         ("tax_grade", "CASE WHEN e_tax_grade IS NULL THEN grade__n END"),
@@ -295,7 +304,6 @@ def _credit(divisions: dict[str, str], sections) -> Plan:
         ("subject_id", "sid__n"),
         ("id_type", "type__m"),
         ("uscc", "CASE WHEN type__m = 'uscc' THEN sid__n END"),
-        ("person_key", f"CASE WHEN type__m = 'person' THEN {PERSON_KEY.format('sid__n')} END"),
         ("has_loan", "loan__m"),
         ("has_discount", "disc__m"),
         ("first_loan_on", "first__d"),
@@ -350,20 +358,27 @@ def stage_sql(
     for level in _levels(half + plan.normalised):
         inner = f"(SELECT *, {', '.join(f'{expr} AS {name}' for name, expr in level)} FROM {inner})"
     checks = ",\n  ".join(f"{c.reason} AS e_{c.key}" for c in plan.checks)
-    raws = ", ".join(f"CASE WHEN e_{c.key} IS NOT NULL THEN {c.key} END AS r_{c.key}" for c in plan.checks)
+    # The problems of a row as one list (NULL for the ~99% of rows without any): one mostly-NULL column instead of
+    # two per check keeps the stage table small (at 10M rows, 26 such columns took ~1 GB of the memory limit).
+    # `col` is the check's position, the order of check_actions (the report's column order within a row).
+    entries = ", ".join(
+        f"{{'col': {i}, 'value': CASE WHEN e_{c.key} IS NOT NULL THEN {c.key} END, 'reason': e_{c.key}}}"
+        for i, c in enumerate(plan.checks)
+    )
+    flagged = " OR ".join(f"e_{c.key} IS NOT NULL" for c in plan.checks)
+    issues = f"CASE WHEN {flagged} THEN list_filter([{entries}], lambda p: p.reason IS NOT NULL) END AS issues"
     rejecting = [f"e_{c.key} IS NULL" for c in plan.checks if c.action == REJECT]
     types = dict(STAGED[kind])
     staged = ",\n  ".join(
         f"CAST({expr} AS {types[name]}) AS {name}" for name, expr in plan.staged
     )
-    errors = ", ".join(f"e_{c.key}" for c in plan.checks)
     data_cols = ", ".join(name for name, _ in plan.staged)
     # row__h: a 64-bit hash of an accepted row's values, so exact duplicates are found by grouping one integer.
     return f"""
 SELECT *, CASE WHEN ok THEN hash({data_cols}) END AS row__h FROM (
 SELECT row__blank, {' AND '.join(rejecting)} AS ok,
   {staged},
-  {errors}, {raws}
+  {issues}
 FROM (SELECT *, {checks} FROM {inner}))"""
 
 
