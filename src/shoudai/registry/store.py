@@ -7,12 +7,14 @@ per row.
 A new version's list_entry rows on PostgreSQL (migration 0010: one partition per version) go into a bare table made
 in this transaction: COPY FREEZE (no later VACUUM: the pages are already all-visible, as the pages' index-only scans
 need), written county by county (_in_leaf_order), then the indexes are built by sorting (in parallel where the server
-allows), the table analysed and attached under its version, which validates the version foreign key in one pass.
-Loading into the indexed table instead costs a B-tree insert per row and index plus a per-row foreign-key check:
-45k against 108k rows/s, all of the above included, on the shared 2-core test machine with another benchmark using
-about one core (bench/pg_copy_bench.py --baseline, median of 3 × 1M rows; in runs interleaved with ones taking the
-rows in the order they come, 97–110k against 77–82k). Grouping needs every row first: the version's Arrow batches
-(~250 MB per million entries) are held in memory while they are sent.
+allows), the table analysed (on a smaller sample: ANALYZE_TARGET) and attached under its version, which validates the
+version foreign key in one pass. Loading into the indexed table instead costs a B-tree insert per row and index plus
+a per-row foreign-key check: 77k against 191k rows/s, all of the above included (bench/pg_copy_bench.py --baseline,
+median of 3 × 1M rows, a server with production durability settings on the shared 2-core machine). Where a 1M-row
+load's ~5.2 s go: COPY 2.4–2.8 (the server's share; ids from the cached sequence of migration 0011), the four index
+builds 0.25 (primary key), 0.7 (version, key), 0.9 (county, covering), 0.65 (uscc), ANALYZE 0.1, ATTACH 0.12.
+Grouping needs every row first: the version's Arrow batches (~250 MB per million entries) are held in memory while
+they are sent.
 Nothing is visible to other sessions before commit, and a failed load rolls back with the build's transaction.
 A version whose partition already holds or held rows (a rebuild) is loaded through its indexes, as before.
 """
