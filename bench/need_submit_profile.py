@@ -3,6 +3,7 @@ and wall per submission, and optionally a cProfile listing. Complements need_sub
 
     .venv/bin/python bench/need_submit_profile.py                # 200 submissions, counts and CPU
     .venv/bin/python bench/need_submit_profile.py --profile      # also the 30 costliest functions (CPU time)
+    PROFILE_SORT=cumtime PROFILE_N=80 .venv/bin/python bench/need_submit_profile.py --profile   # by cumulative time
     .venv/bin/python bench/need_submit_profile.py --pg-statements  # also PostgreSQL's time per statement
 
 Same set-up as the load test (a throwaway PostgreSQL with fsync on, a list version, prepared one-time codes); the
