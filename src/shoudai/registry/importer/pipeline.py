@@ -29,8 +29,9 @@ Progress = Callable[[int, int], None]
 
 THREADS = 2
 # DuckDB spills to <workdir>/spill beyond this (SHOUDAI_IMPORT_MEMORY_LIMIT overrides it). 5GB keeps a 10M-row
-# registry file in memory: measured 62 s wall and 5.0 GB peak RSS, against ~115-122 s and 3.3 GB with 3GB (spilling
-# ~5 GB, and the stage ran on one core). Issue 2 allows 6 GB RSS.
+# registry file in memory: first measured 62 s wall and 5.0 GB peak RSS (raw-text table and stage side by side),
+# against ~115-122 s and 3.3 GB with 3GB (spilling ~5 GB, and the stage ran on one core); since the stage is built
+# straight from the file and is narrower, 39.5 s and 3.6 GB. Issue 2 allows 6 GB RSS.
 MEMORY_LIMIT = os.environ.get("SHOUDAI_IMPORT_MEMORY_LIMIT", "5GB")
 CSV_FLAGS = "auto_detect=false, quote='\"', escape='\"', max_line_size=1048576"
 # DuckDB's CSV reader is strict; files it cannot parse (ragged rows …) go through Python's csv module instead.
