@@ -15,7 +15,7 @@ BACKEND_PID = Direct(text("SELECT pg_backend_pid()"))
 @pytest.fixture
 def pg_url(db_url, backend):
     if backend != "postgres":
-        pytest.skip("the idle ping is PostgreSQL's (SQLite has no server connection to lose)")
+        pytest.skip("PostgreSQL's: SQLite has no server connection to lose, ping or open ahead")
     return db_url
 
 
