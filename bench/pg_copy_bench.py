@@ -32,7 +32,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -41,6 +41,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
 
 def entries(n: int, seed: int = 1) -> pa.Table:
@@ -239,38 +243,6 @@ SERVER_SETTINGS = {
 }
 
 
-def _pg_bin() -> Path:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    if not found:
-        raise SystemExit("no PostgreSQL server binaries: install Debian's postgresql package (or give --url)")
-    return found[-1].parent
-
-
-def _as_postgres(cmd: list[str]) -> list[str]:
-    """PostgreSQL refuses to run as root: the cluster belongs to the postgres user then."""
-    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
-
-
-def _start_server(pgdir: str) -> str:
-    """A new cluster in `pgdir` with SERVER_SETTINGS, listening on a free local port; returns its URL."""
-    import shutil
-    import socket
-
-    if os.geteuid() == 0:
-        shutil.chown(pgdir, "postgres")
-    bin_dir = _pg_bin()
-    subprocess.run(_as_postgres([str(bin_dir / "initdb"), "-D", f"{pgdir}/data", "-U", "postgres", "-A", "trust",
-                                 "-E", "UTF8", "--locale=C.UTF-8"]), check=True, capture_output=True)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    opts = f"-p {port} -k {pgdir} -c listen_addresses=127.0.0.1 " + " ".join(
-        f"-c {k}={v}" for k, v in SERVER_SETTINGS.items())
-    subprocess.run(_as_postgres([str(bin_dir / "pg_ctl"), "-D", f"{pgdir}/data", "-l", f"{pgdir}/data/server.log",
-                                 "-w", "-o", opts, "start"]), check=True, capture_output=True)
-    return f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-
-
 def _wal_in_service(url: str) -> None:
     """Give the new cluster the WAL segment files a server in service keeps (min_wal_size) by writing ~1 GB of WAL
     once, untimed: a fresh cluster's first load would otherwise also create and zero-fill each 16 MB file (~0.9 s per
@@ -285,20 +257,11 @@ def _wal_in_service(url: str) -> None:
     engine.dispose()
 
 
-def _stop_server(pgdir: str) -> None:
-    import shutil
-
-    if Path(pgdir, "data").is_dir():
-        subprocess.run(_as_postgres([str(_pg_bin() / "pg_ctl"), "-D", f"{pgdir}/data", "-m", "fast", "-w", "stop"]),
-                       check=False, capture_output=True)
-    shutil.rmtree(pgdir, ignore_errors=True)
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rows", type=int, default=2_000_000)
     p.add_argument("--runs", type=int, default=3)
-    p.add_argument("--url", help="a PostgreSQL URL; default: start a throwaway one with scripts/pg.sh")
+    p.add_argument("--url", help="a PostgreSQL URL; default: start a throwaway one (bench.pgcluster, SERVER_SETTINGS)")
     p.add_argument("--sqlite", action="store_true", help="measure the SQLite path instead")
     p.add_argument("--baseline", action="store_true", help="also measure the pre-0010 path (PostgreSQL)")
     p.add_argument("--back-to-back", action="store_true",
@@ -310,13 +273,15 @@ def main() -> None:
     elif a.url:
         rates, old = run(a.url, a.rows, a.runs, a.baseline, a.back_to_back)
     else:
-        pgdir = tempfile.mkdtemp(prefix="pg-copy-bench-")
+        from bench.pgcluster import Cluster
+
+        cluster = Cluster(settings=SERVER_SETTINGS)
         try:
-            url = _start_server(pgdir)
-            _wal_in_service(url)
-            rates, old = run(url, a.rows, a.runs, a.baseline, a.back_to_back)
+            cluster.start()
+            _wal_in_service(cluster.url)
+            rates, old = run(cluster.url, a.rows, a.runs, a.baseline, a.back_to_back)
         finally:
-            _stop_server(pgdir)
+            cluster.stop()
     print(f"median {statistics.median(rates):,.0f} rows/s over {len(rates)} run(s) of {a.rows:,} rows")
     if old:
         print(f"old path (pre-0010), same runs: median {statistics.median(old):,.0f} rows/s (load + commit)")
