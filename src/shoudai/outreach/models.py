@@ -8,6 +8,7 @@ from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shoudai.db import Base
+from shoudai.registry.models import code_string
 
 ACTIVE, RELEASED, EXPIRED = "active", "released", "expired"
 OUTCOMES = ("有需求", "暂无需求", "暂不符合条件", "无法联系")
@@ -29,7 +30,7 @@ class Claim(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    entity_key: Mapped[str] = mapped_column(String(32))
+    entity_key: Mapped[str] = mapped_column(code_string(32))
     version_id: Mapped[int] = mapped_column(ForeignKey("list_version.id", ondelete="CASCADE"))
     year: Mapped[int] = mapped_column(Integer)
     county_code: Mapped[str] = mapped_column(String(6))
@@ -55,7 +56,7 @@ class Contact(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    entity_key: Mapped[str] = mapped_column(String(32))
+    entity_key: Mapped[str] = mapped_column(code_string(32))
     claim_id: Mapped[int | None] = mapped_column(ForeignKey("outreach_claim.id"))
     bank_code: Mapped[str] = mapped_column(String(32))
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))

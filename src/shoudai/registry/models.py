@@ -10,6 +10,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from shoudai.db import Base
 
 
+def code_string(width: int) -> String:
+    """VARCHAR(width) for an ASCII code: COLLATE "C" on PostgreSQL (migration 0012), as SQLite compares bytes anyway."""
+    return String(width).with_variant(String(width, collation="C"), "postgresql")
+
+
 class ImportBatch(Base):
     """One agency file applied to the platform; (kind, sha256) makes re-imports a no-op."""
 
@@ -75,14 +80,14 @@ class ListEntry(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("list_version.id", ondelete="CASCADE"))
-    entity_key: Mapped[str] = mapped_column(String(32))
+    entity_key: Mapped[str] = mapped_column(code_string(32))
     list_kind: Mapped[str] = mapped_column(String(16))  # sme | individual
-    uscc: Mapped[str | None] = mapped_column(String(18))
-    reg_no: Mapped[str | None] = mapped_column(String(15))
+    uscc: Mapped[str | None] = mapped_column(code_string(18))
+    reg_no: Mapped[str | None] = mapped_column(code_string(15))
     name: Mapped[str] = mapped_column(String(200))
     entity_kind: Mapped[str] = mapped_column(String(16))  # enterprise | individual | cooperative
     registry_type: Mapped[str | None] = mapped_column(String(50))  # 主体类型 as registered
-    county_code: Mapped[str] = mapped_column(String(6))
+    county_code: Mapped[str] = mapped_column(code_string(6))
     industry_code: Mapped[str | None] = mapped_column(String(5))
     industry_section: Mapped[str | None] = mapped_column(String(1))
     address: Mapped[str | None] = mapped_column(String(300))
@@ -105,12 +110,12 @@ class ListRemoval(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("list_version.id", ondelete="CASCADE"))
-    entity_key: Mapped[str] = mapped_column(String(32))
+    entity_key: Mapped[str] = mapped_column(code_string(32))
     list_kind: Mapped[str] = mapped_column(String(16))
-    uscc: Mapped[str | None] = mapped_column(String(18))
-    reg_no: Mapped[str | None] = mapped_column(String(15))
+    uscc: Mapped[str | None] = mapped_column(code_string(18))
+    reg_no: Mapped[str | None] = mapped_column(code_string(15))
     name: Mapped[str] = mapped_column(String(200))
-    county_code: Mapped[str] = mapped_column(String(6))
+    county_code: Mapped[str] = mapped_column(code_string(6))
     # deregistered | tax_abnormal | converted | size_grown | gone
     reason_code: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(String(100))  # Chinese text of reason_code
