@@ -4,7 +4,21 @@ from __future__ import annotations
 
 import getpass
 
+from rich.console import Console
+
 from shoudai.config import get_settings
+
+# Wide enough for the per-county table (ten columns of Chinese headings and counts) when output goes to a file or a
+# pipe, where rich would otherwise assume 80 columns and cut every cell to "4107…".
+PIPED_WIDTH = 140
+
+
+def make_console() -> Console:
+    """rich's console; when stdout is not a terminal, at least PIPED_WIDTH columns wide."""
+    console = Console()
+    if not console.is_terminal and console.width < PIPED_WIDTH:
+        console = Console(width=PIPED_WIDTH)
+    return console
 
 
 def default_actor() -> str:

@@ -7,16 +7,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from shoudai.cli import lists as lists_cli
 from shoudai.cli import web as web_cli
+from shoudai.cli.common import make_console
 from shoudai.config import get_settings
 from shoudai.db import session_scope
 from shoudai.synth import generate_city
 from shoudai.synth.city import DEFAULT_BASE_YEAR
 
-console = Console()
+console = make_console()
 
 
 def demo(

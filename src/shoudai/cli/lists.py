@@ -8,18 +8,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from shoudai.audit.actor import Actor
-from shoudai.cli.common import default_actor, ready
+from shoudai.cli.common import default_actor, make_console, ready
 from shoudai.db import session_scope
 from shoudai.outreach.claims import sweep_expired
 from shoudai.pipeline.engines import ENGINES
 from shoudai.registry import export, lists
 
 app = typer.Typer(no_args_is_help=True)
-console = Console()
+console = make_console()
 
 EXIT_REJECTED = 2
 KIND_LABELS = {"registry": "市场监管登记", "tax": "税务登记", "credit": "征信比对"}

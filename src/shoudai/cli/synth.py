@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from shoudai.cli.common import make_console
 from shoudai.synth import generate_city
 from shoudai.synth.city import DEFAULT_BASE_YEAR
 
@@ -48,7 +48,7 @@ def synth(
         table.add_column(col)
     for f in m["files"].values():
         table.add_row(str(result.out_dir / f["path"]), f.get("encoding", "xlsx"), f"{f['rows']:,}")
-    console = Console()
+    console = make_console()
     console.print(table)
     lists = m["expected"]["lists_total"]
     console.print(
