@@ -1,6 +1,7 @@
 -- One row per registry entity (a view: cheap to re-read, since the only heavy part, finding duplicates, is done).
 -- Legacy division codes are mapped forward (410728 → 410783) even if the importer already did so.
 SELECT
+    r.row_no,
     r.entity_key,
     r.uscc,
     r.reg_no,

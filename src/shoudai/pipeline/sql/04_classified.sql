@@ -1,5 +1,8 @@
 -- Every entity with its tax link, credit hit, size class and exclusion reason (NULL = kept on a list).
 -- Precedence of reasons: converted, deregistered, tax_abnormal, size_grown, not_eligible.
+-- Only what decides is kept here; the wide text (name, address, …) stays in the registry file and 05 fetches it by
+-- row_no for the kept rows alone. Carrying it made this table outgrow the engine's memory at 10M entities and spill:
+-- build 38 → 31 s (bench/lists_bench.py).
 WITH credit_uscc AS (
     SELECT DISTINCT uscc FROM credit
     WHERE uscc IS NOT NULL AND (coalesce(has_loan, FALSE) OR coalesce(has_discount, FALSE))
@@ -51,8 +54,8 @@ sized AS (
     FROM joined AS j
 )
 SELECT
-    s.entity_key, s.uscc, s.reg_no, s.name, s.registry_type, s.entity_kind, s.legal_rep, s.established_on,
-    s.status, s.county_code, s.size_industry AS industry_code, s.address, s.link_rank, s.tax_status, s.tax_grade,
+    s.row_no, s.entity_key, s.uscc, s.reg_no, s.entity_kind,
+    s.status, s.county_code, s.size_industry AS industry_code, s.link_rank, s.tax_status, s.tax_grade,
     s.size_class,
     CASE
         WHEN s.credit_hit THEN 'converted'

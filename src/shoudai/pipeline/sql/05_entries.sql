@@ -1,5 +1,5 @@
 -- The kept entities as list entries (columns of list_entry), marked new or carried against the previous version
--- (same uscc or same reg_no); first_listed_year is carried over.
+-- (same uscc or same reg_no); first_listed_year is carried over. The text columns come from the entity's registry row.
 WITH prev_u AS (
     SELECT uscc, min(first_listed_year) AS fy FROM prev_entries WHERE uscc IS NOT NULL GROUP BY uscc
 ),
@@ -11,16 +11,16 @@ SELECT
     CAST(CASE WHEN k.entity_kind = 'individual' THEN 'individual' ELSE 'sme' END AS VARCHAR) AS list_kind,
     CAST(k.uscc AS VARCHAR) AS uscc,
     CAST(k.reg_no AS VARCHAR) AS reg_no,
-    CAST(k.name AS VARCHAR) AS name,
+    CAST(g.name AS VARCHAR) AS name,
     CAST(k.entity_kind AS VARCHAR) AS entity_kind,
-    CAST(k.registry_type AS VARCHAR) AS registry_type,
+    CAST(g.registry_type AS VARCHAR) AS registry_type,
     CAST(k.county_code AS VARCHAR) AS county_code,
     CAST(k.industry_code AS VARCHAR) AS industry_code,
     CAST(CASE WHEN substr(k.industry_code, 1, 1) BETWEEN 'A' AND 'Z' THEN substr(k.industry_code, 1, 1) END AS VARCHAR)
         AS industry_section,
-    CAST(k.address AS VARCHAR) AS address,
-    CAST(CASE WHEN length(k.legal_rep) > 0 THEN substr(k.legal_rep, 1, 1) || '*' END AS VARCHAR) AS legal_rep_masked,
-    CAST(k.established_on AS VARCHAR) AS established_on,
+    CAST(g.address AS VARCHAR) AS address,
+    CAST(CASE WHEN length(g.legal_rep) > 0 THEN substr(g.legal_rep, 1, 1) || '*' END AS VARCHAR) AS legal_rep_masked,
+    CAST(g.established_on AS VARCHAR) AS established_on,
     CAST(k.tax_status AS VARCHAR) AS tax_status,
     CAST(k.tax_grade AS VARCHAR) AS tax_grade,
     CAST(CASE
@@ -49,6 +49,7 @@ SELECT
         END
     ) AS VARCHAR) AS reasons
 FROM classified AS k
+JOIN registry AS g ON g.row_no = k.row_no
 CROSS JOIN build_params AS bp
 LEFT JOIN prev_u AS pu ON pu.uscc = k.uscc
 LEFT JOIN prev_r AS pr ON pr.reg_no = k.reg_no
