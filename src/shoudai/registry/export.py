@@ -56,6 +56,7 @@ def _q(path: Path | str) -> str:
 
 def _connect() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")  # the CLI shows its own progress
     names = division_names()
     con.register("county_names", pa.table({"code": list(names), "county_name": list(names.values())}))
     return con

@@ -81,6 +81,7 @@ class _Counts:
 
 def _count(entries: Path, removals: Path) -> _Counts:
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")  # the CLI shows its own progress
     try:
         e = str(entries).replace("'", "''")
         r = str(removals).replace("'", "''")

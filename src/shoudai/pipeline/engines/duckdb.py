@@ -22,6 +22,7 @@ class DuckDBEngine(Engine):
 
     def __init__(self, *, threads: int | None = None, memory_limit: str = "3GB", temp_dir: str | Path | None = None):
         self.con = duckdb.connect(":memory:")
+        self.con.execute("SET enable_progress_bar = false")  # the CLI shows its own progress
         self.con.execute(f"SET threads = {int(threads or os.cpu_count() or 2)}")
         self.con.execute(f"SET memory_limit = {_quote(memory_limit)}")
         # Insertion order is not part of any result we keep (the digest sorts), so let DuckDB stream freely.
