@@ -70,7 +70,10 @@ def _registry_query():
     e, v = ListEntry.__table__.c, ListVersion.__table__.c  # plain columns: read on every submission
     return Direct(select(e.uscc, e.name, e.county_code, e.entity_kind, e.registry_type, e.legal_rep_masked)
                   .join_from(ListEntry.__table__, ListVersion.__table__, v.id == e.version_id)
-                  .where(e.uscc == bindparam("uscc")).order_by(v.year.desc()).limit(1))
+                  # entity_key is the uscc where there is one (migration 0013), and version_id IN (…) lets the
+                  # (version_id, entity_key) unique index serve the probe of each version.
+                  .where(e.version_id.in_(select(v.id)), e.entity_key == bindparam("uscc"), e.uscc.is_not(None))
+                  .order_by(v.year.desc()).limit(1))
 
 
 def db_registry_lookup(session: Session, uscc: str) -> RegistryRecord | None:

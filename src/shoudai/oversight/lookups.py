@@ -77,7 +77,9 @@ def list_entries_by_uscc(session: Session, usccs: set[str]) -> dict[str, ListEnt
     out: dict[str, ListEntry] = {}
     codes = sorted(usccs)
     for i in range(0, len(codes), 500):
-        q = select(ListEntry).where(ListEntry.version_id == version, ListEntry.uscc.in_(codes[i : i + 500]))
+        # entity_key is the uscc where there is one (migration 0013), so the unique (version_id, entity_key) index serves.
+        q = select(ListEntry).where(ListEntry.version_id == version, ListEntry.entity_key.in_(codes[i : i + 500]),
+                                    ListEntry.uscc.is_not(None))
         out.update({e.uscc: e for e in session.scalars(q)})
     return out
 

@@ -74,7 +74,6 @@ class ListEntry(Base):
         # The list pages' order within a county; on PostgreSQL the filter columns ride along (migration 0007).
         Index("ix_list_entry_county", "version_id", "county_code", "entity_key",
               postgresql_include=["list_kind", "tier", "industry_section", "change", "address", "name"]),
-        Index("ix_list_entry_uscc", "uscc"),
         {"postgresql_partition_by": "LIST (version_id)"},
     )
 
