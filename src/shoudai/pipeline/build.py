@@ -209,8 +209,8 @@ def content_digest(entries_path: str | Path) -> str:
     )
     order = "" if _is_sorted(entries_path) else " ORDER BY entity_key"
     con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")  # the CLI shows its own progress
     try:
+        con.execute("SET enable_progress_bar = false")  # the CLI shows its own progress
         con.execute("SET threads = 2")
         path = str(entries_path).replace("'", "''")
         reader = con.sql(f"SELECT {cols} FROM read_parquet('{path}'){order}").to_arrow_reader(200_000)

@@ -81,8 +81,8 @@ class _Counts:
 
 def _count(entries: Path, removals: Path) -> _Counts:
     con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")  # the CLI shows its own progress
     try:
+        con.execute("SET enable_progress_bar = false")  # the CLI shows its own progress
         e = str(entries).replace("'", "''")
         r = str(removals).replace("'", "''")
         row = con.sql(
