@@ -11,10 +11,11 @@ allows), the table analysed (on a smaller sample: ANALYZE_TARGET) and attached u
 version foreign key in one pass. Loading into the indexed table instead costs a B-tree insert per row and index plus
 a per-row foreign-key check: 71–77k against 174–191k rows/s, all of the above included (bench/pg_copy_bench.py
 --baseline, medians of 3 × 1M rows, production durability settings; the shared 2-core machine's noise alone moved
-one invocation's median to 136k). With the code columns compared bytewise (migration 0012) the medians are 189–209k
-against 173–190k without, invocations alternated; single runs still range 171–213k. Where a 1M-row load's ~4.9 s
-go: COPY 2.4–2.5 (the server's share; ids from the cached sequence of migration 0011), the four index builds 0.25
-(primary key), 0.5 (version, key), 0.9 (county, covering), 0.5 (uscc), ANALYZE 0.1, ATTACH 0.12.
+one invocation's median to 136k). With the code columns compared bytewise (migration 0012) the medians were 189–209k
+against 173–190k without; with the uscc index gone too (migration 0013: look-ups by credit code use the key), 227k
+and 225k against 203k and 207k at 0012, invocations alternated, every run 216–239k. Where a 1M-row load's ~4.4 s go:
+COPY 2.4–2.5 (the server's share; ids from the cached sequence of migration 0011), the three index builds 0.25
+(primary key), 0.5 (version, key), 0.9 (county, covering), ANALYZE 0.1, ATTACH 0.12.
 Grouping needs every row first: the version's Arrow batches (~250 MB per million entries) are held in memory while
 they are sent.
 Nothing is visible to other sessions before commit, and a failed load rolls back with the build's transaction.
