@@ -41,7 +41,9 @@ def seed(app, clock, businesses=(1, 2)) -> None:
         version = sample.add_version(s, 2026, len(businesses), counties=("410782",))
         entries = s.scalars(select(ListEntry).where(ListEntry.version_id == version.id).order_by(ListEntry.id)).all()
         for n, entry in zip(businesses, entries, strict=True):
-            entry.uscc, entry.name, entry.legal_rep_masked = make_uscc(n), biz_name(n), "王*"
+            # A business with a credit code has it as its key, as every build writes it (migration 0013).
+            entry.entity_key = entry.uscc = make_uscc(n)
+            entry.name, entry.legal_rep_masked = biz_name(n), "王*"
             entry.entity_kind, entry.registry_type = "individual", "个体工商户"
 
 

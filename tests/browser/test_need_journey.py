@@ -42,7 +42,8 @@ def web(tmp_path_factory):
                                 county_code="410782", actor="test:seed")
         version = sample.add_version(s, 2026, 1, counties=("410782",))
         entry = s.scalars(select(ListEntry).where(ListEntry.version_id == version.id)).one()
-        entry.uscc, entry.name, entry.legal_rep_masked, entry.registry_type = USCC, NAME, "王*", "个体工商户"
+        entry.entity_key = entry.uscc = USCC  # a credit code is the key, as every build writes it
+        entry.name, entry.legal_rep_masked, entry.registry_type = NAME, "王*", "个体工商户"
     yield {"data": data, "env": env, "engine": engine}
     engine.dispose()
 

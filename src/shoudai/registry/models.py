@@ -63,6 +63,8 @@ class ListVersion(Base):
 class ListEntry(Base):
     """One business on one year's list. entity_key = uscc, or 'R:' + 注册号 where only that is known.
 
+    Look-ups by credit code rely on that (there is no index on uscc: migration 0013), so every writer keeps it.
+
     On PostgreSQL the table is partitioned by version (migration 0010): one partition per list_version, created
     when the version row is inserted, and the primary key there is (id, version_id); id is unique all the same (one
     sequence). Oversight rows point at id without a database foreign key: see store.delete_version_rows.
