@@ -7,7 +7,7 @@ The build sets entity_key = coalesce(uscc, 'R:' || reg_no), so an entry with a c
 `entity_key = :code AND uscc IS NOT NULL` finds exactly the rows `uscc = :code` does, through the unique
 (version_id, entity_key) index once the version is known (the look-ups join list_version or name it). The uscc index
 only repeated that key and cost every stored version a fourth index build: on PostgreSQL ~0.5 s per 1M entries,
-196–200k → 213–225k rows/s (bench/pg_copy_bench.py, medians of 3 × 1M rows).
+medians 203k and 207k → 227k and 225k rows/s (bench/pg_copy_bench.py, 3 × 1M rows, invocations alternated).
 """
 
 from alembic import op
