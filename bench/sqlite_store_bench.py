@@ -22,10 +22,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script: the bench package's neighbours are imported as bench.*
+    sys.path.insert(0, str(ROOT))
 MODES = ("ours", "floor")
 
 
@@ -34,41 +35,31 @@ def _entries(entities: int, seed: int, work: Path) -> Path:
     out = work / f"entries-{entities}-{seed}.parquet"
     if out.is_file():
         return out
-    from shoudai.synth import generate_city
+    from bench.lists_bench import _city
 
-    city = work / f"city-{entities}-{seed}"
-    if not (city / "manifest.json").is_file():
-        generate_city(entities, seed, city, xlsx=False)
+    city = _city(entities, seed, work)
     tmp = Path(tempfile.mkdtemp(prefix="sqlite-store-", dir=work))
     env = {**os.environ, "SHOUDAI_DATA_DIR": str(tmp / "data"), "SHOUDAI_DATABASE_URL": f"sqlite:///{tmp / 's.db'}"}
-    subprocess.run([str(Path(sys.executable).with_name("shoudai")), "lists", "build", "--registry", str(city / "registry.csv"),
-                    "--tax", str(city / "tax.csv"), "--credit", str(city / "credit.csv"), "--year", "2025"],
+    subprocess.run([str(Path(sys.executable).with_name("shoudai")), "lists", "build",
+                    "--registry", str(city / "registry.csv"), "--tax", str(city / "tax.csv"),
+                    "--credit", str(city / "credit.csv"), "--year", "2025"],
                    check=True, env=env, cwd=ROOT, capture_output=True)
     shutil.move(str(tmp / "data" / "lists" / "2025" / "entries.parquet"), out)
     shutil.rmtree(tmp)
     return out
 
 
-def _fresh_database(tmp: Path) -> tuple[str, int]:
+def _fresh_database(tmp: Path) -> int:
+    """A migrated SQLite database in `tmp` (set as the app's) holding one empty version; returns its id."""
     os.environ["SHOUDAI_DATABASE_URL"] = url = f"sqlite:///{tmp / 's.db'}"
     os.environ["SHOUDAI_DATA_DIR"] = str(tmp / "data")
+    from bench.pg_copy_bench import _version
     from shoudai import migrate
     from shoudai.db import session_scope
-    from shoudai.registry.models import ImportBatch, ListVersion
 
     migrate.upgrade(url)
     with session_scope() as s:
-        b = ImportBatch(kind="registry", file_name="r.csv", sha256="0" * 64, file_format="csv", encoding="utf-8",
-                        total_rows=0, accepted_rows=0, rejected_rows=0, duplicate_rows=0, staged_path="x",
-                        actor="bench", created_at=datetime.now(UTC))
-        s.add(b)
-        s.flush()
-        v = ListVersion(year=2025, engine="duckdb", registry_batch_id=b.id, tax_batch_id=b.id,
-                        credit_batch_id=b.id, sme_count=0, individual_count=0, new_count=0, carried_count=0,
-                        removed_count=0, content_digest="0" * 64, built_by="bench", built_at=datetime.now(UTC))
-        s.add(v)
-        s.flush()
-        return url, v.id
+        return _version(s, 2025)
 
 
 def _write_scratch(src: Path, scratch: Path) -> None:
@@ -98,7 +89,7 @@ def one(mode: str, entries: Path) -> dict:
 
     tmp = Path(tempfile.mkdtemp(prefix="sqlite-store-", dir=entries.parent))
     try:
-        _, version_id = _fresh_database(tmp)
+        version_id = _fresh_database(tmp)
         src = tmp / "entries.parquet"
         shutil.copy(entries, src)
         if mode == "floor":
