@@ -76,11 +76,16 @@ def test_county_officer_filters_paginates_and_downloads_only_its_county(world, c
 
 
 def test_city_admin_overview_years_side_by_side_and_entity_timeline(world, clock):
+    c = signed_in(world, clock, "admin")
+    assert 'data-testid="stale-version"' not in c.get("/lists").text
     with session_scope(world.state.engine) as s:
         sample.add_version(s, 2025, 10)
-    c = signed_in(world, clock, "admin")
     r = c.get("/lists")
     assert r.status_code == 200 and r.text.index("2026年") < r.text.index("2025年")
+    # 2025 was built after 2026, so 2026's new/carried/removed were not measured against it.
+    stale = re.findall(r'data-testid="stale-version">([^<]*)<', r.text)
+    assert stale == [("2026 年名单的新增、存量和移出不是对照现有的 2025 年名单算出的（2025 年名单在其后生成或重新生成），"
+                      "请重新生成 2026 年名单。")]
     cells = re.findall(r"<th>(\d+)</th>", r.text.split("合计</th>")[-1])
     assert cells[0] == "120" and cells[8] == "20"  # city totals: 2026 then 2025
     assert "卫滨样本" in c.get("/lists/entries", params={"county": "410703"}).text

@@ -66,6 +66,18 @@ def _summary_table(year: int) -> Table:
     return table
 
 
+def _warn_stale() -> None:
+    """Say which years' new/carried/removed were measured against a version that has since been (re)built."""
+    with session_scope() as session:
+        stale = lists.stale_versions(lists.all_versions(session))
+    for s in stale:
+        console.print(
+            f"[yellow]注意：{s.year} 年名单的新增、存量和移出不是对照现有的 {s.base_year} 年名单算出的"
+            f"（{s.base_year} 年名单在其后生成或重新生成）；请用 {s.year} 年的三份数据重新生成 {s.year} 年名单"
+            f"（shoudai lists build … --year {s.year}）。[/yellow]"
+        )
+
+
 @app.command("build")
 def build(
     registry: Annotated[Path, typer.Option("--registry", exists=True, dir_okay=False, help="市场监管登记信息 CSV/XLSX")],
@@ -102,6 +114,7 @@ def build(
     refresh_statistics(get_engine())
     built = time.perf_counter()
     console.print(_summary_table(year))
+    _warn_stale()
     entries, removals = lists.version_files(year)
     console.print(f"名单文件 version files: {entries}  {removals}")
     console.print(f"用时 导入 {imported - started:.1f}s · 生成并入库 {built - imported:.1f}s")
@@ -145,6 +158,7 @@ def summary_cmd(year: Annotated[int, typer.Option("--year", help="名单年度")
     except LookupError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
+    _warn_stale()
 
 
 @app.command("sweep-claims")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,6 +50,38 @@ def previous_version(session: Session, year: int) -> ListVersion | None:
     return session.scalar(
         select(ListVersion).where(ListVersion.year < year).order_by(ListVersion.year.desc()).limit(1)
     )
+
+
+@dataclass(frozen=True)
+class StaleVersion:
+    """A version whose new/carried/removed were measured against a version that has since been (re)built."""
+
+    year: int
+    base_year: int  # the year it is now to be compared against
+
+
+def stale_versions(versions: Sequence[ListVersion]) -> list[StaleVersion]:
+    """Which of `versions` (all of them, any order) need building again to be right about what changed.
+
+    A build compares year Y with the newest version before Y as it stood then. Rebuilding that version, or building
+    a year between the two later, leaves Y's changes measured against rows that are no longer there. Pure: the
+    versions' years, ids, previous ids and build times decide it.
+    """
+    ordered = sorted(versions, key=lambda v: v.year)
+    stale = []
+    for before, version in itertools.pairwise(ordered):
+        if version.previous_version_id != before.id or _instant(before.built_at) > _instant(version.built_at):
+            stale.append(StaleVersion(version.year, before.year))
+    return stale
+
+
+def _instant(moment: datetime) -> datetime:
+    """SQLite gives back stored times without their zone; they were stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def all_versions(session: Session) -> list[ListVersion]:
+    return list(session.scalars(select(ListVersion).order_by(ListVersion.year)))
 
 
 def ensure_files(session: Session, version: ListVersion) -> tuple[Path, Path]:

@@ -127,6 +127,24 @@ def test_rebuilding_with_the_same_files_changes_nothing(db_url, tmp_path, runner
     eng.dispose()
 
 
+def test_rebuilding_a_year_tells_which_later_year_to_build_again(db_url, tmp_path, runner):
+    y1 = write_agency_files(DATA / "year1", tmp_path / "in1")
+    y2 = write_agency_files(DATA / "year2", tmp_path / "in2")
+    assert _build(runner, y1, 2024).exit_code == 0
+    result = _build(runner, y2, 2025)
+    assert result.exit_code == 0 and "注意" not in result.output
+
+    result = _build(runner, y1, 2024)
+    assert result.exit_code == 0, result.output
+    said = result.output.replace("\n", "")  # the console wraps long lines
+    assert "2025 年名单的新增、存量和移出不是对照现有的 2024 年名单算出的" in said and "--year 2025" in said
+    summary = runner.invoke(app, ["lists", "summary", "--year", "2024"]).output.replace("\n", "")
+    assert "请用 2025 年的三份数据重新生成" in summary
+
+    result = _build(runner, y2, 2025)
+    assert result.exit_code == 0 and "注意" not in result.output
+
+
 def test_unknown_year_and_bad_engine(db_url, tmp_path, runner):
     assert runner.invoke(app, ["lists", "summary", "--year", "2030"]).exit_code == 1
     y1 = write_agency_files(DATA / "year1", tmp_path / "in1")

@@ -113,3 +113,25 @@ def test_spark_engine_stores_the_same_version(session, tmp_path, backend):
     spark = lists.build_version(session, 2024, *batches, engine="spark", actor="admin")
     assert spark.engine == "spark" and spark.content_digest == digest
     assert (spark.sme_count, spark.individual_count) == (9, 2)
+
+
+def test_rebuilding_a_year_marks_the_next_year_stale_until_it_is_rebuilt(session, tmp_path):
+    hours = iter(range(1, 10))
+
+    def clock():
+        return datetime(2026, 3, 1, next(hours), tzinfo=UTC)
+
+    first = _batches(session, "year1", tmp_path / "s1")
+    second = _batches(session, "year2", tmp_path / "s2")
+    lists.build_version(session, 2024, *first, actor="admin", clock=clock)
+    lists.build_version(session, 2025, *second, actor="admin", clock=clock)
+    session.expire_all()  # read back what the database holds (SQLite: times without their zone)
+    assert lists.stale_versions(lists.all_versions(session)) == []
+
+    lists.build_version(session, 2024, *first, actor="admin", clock=clock)
+    session.expire_all()
+    assert lists.stale_versions(lists.all_versions(session)) == [lists.StaleVersion(2025, 2024)]
+
+    lists.build_version(session, 2025, *second, actor="admin", clock=clock)
+    session.expire_all()
+    assert lists.stale_versions(lists.all_versions(session)) == []

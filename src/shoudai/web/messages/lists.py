@@ -77,6 +77,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "lists.overview.total": ("合计", "Total"),
     "lists.overview.individual": ("个体户", "Individual"),
     "lists.overview.removed": ("移出", "Removed"),
+    "lists.overview.stale": (
+        ("{year} 年名单的新增、存量和移出不是对照现有的 {base} 年名单算出的（{base} 年名单在其后生成或重新生成），"
+         "请重新生成 {year} 年名单。"),
+        ("The {year} lists' new, carried and removed were not measured against the current {base} lists ({base} was "
+         "built or rebuilt after them): build the {year} lists again."),
+    ),
     # A county's entries.
     "lists.entries.title": ("无贷户名单", "No-loan lists"),
     "lists.entries.export": ("导出Excel（当前条件）", "Download Excel (current filter)"),

@@ -86,13 +86,15 @@ def index(request: Request, cu: Current, db: DB) -> Response:
         return RedirectResponse(target, status_code=303)
     if cu.role != roles.CITY_ADMIN:
         raise Forbidden()
-    years = [v.year for v in queries.versions(db)][:3]
+    versions = queries.versions(db)
+    years = [v.year for v in versions][:3]
     tables = {}
     for y in years:
         rows, total = registry_lists.summary(db, y)
         tables[y] = ({r.county_code: r for r in rows}, total)
     codes = list(dict.fromkeys(c for y in years for c in tables[y][0]))
-    return render(request, "lists/overview.html", {"years": years, "tables": tables, "codes": codes})
+    return render(request, "lists/overview.html", {"years": years, "tables": tables, "codes": codes,
+                                                   "stale": registry_lists.stale_versions(versions)})
 
 
 @router.get("/entries")
