@@ -4,7 +4,8 @@
 
 Builds (untimed, cached under --work) the lists of a generated city, then times, in fresh processes and alternating,
 each a fresh migrated database with one version row, the entries committed:
-  - ours:   store.load_parquet as a build calls it (every value bound through sqlite3's executemany);
+  - ours:   store.load_parquet as a build calls it (registry/sqlite_load.py: scratch files written through ADBC,
+            each copied in by INSERT … SELECT while the next is written);
   - floor:  SQLite's own work only: INSERT … SELECT from an attached plain table written beforehand, untimed, so
             no Python touches a row: what any way of storing the rows in SQLite must at least pay.
 Reports medians and the ratio.

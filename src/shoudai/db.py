@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import time
+import uuid
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 
 from sqlalchemy import MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -41,10 +43,31 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
+        @event.listens_for(engine, "checkin")
+        def _detach(dbapi_conn, record):  # after the pool's rollback, so no transaction holds them any more
+            for alias in record.info.pop(_ATTACHED, ()):
+                if dbapi_conn is not None:
+                    dbapi_conn.execute(f"DETACH DATABASE {alias}")
+
         return engine
     engine = create_engine(url)
     _ping_idle_connections(engine)
     return engine
+
+
+_ATTACHED = "shoudai.attached"  # a pooled SQLite connection's info: the databases attach_until_checkin attached
+
+
+def attach_until_checkin(connection: Connection, path: str | Path) -> str:
+    """ATTACH the SQLite file `path` to `connection` under a new alias (returned), inside its transaction.
+
+    SQLite refuses to DETACH a database while a transaction has it open, so it stays attached until the connection
+    goes back to the pool (after the caller's commit or rollback), and is detached there.
+    """
+    alias = f"side_{uuid.uuid4().hex[:12]}"
+    connection.exec_driver_sql(f"ATTACH DATABASE ? AS {alias}", (str(path),))
+    connection.connection.info.setdefault(_ATTACHED, []).append(alias)
+    return alias
 
 
 # A pooled connection idle longer than this is pinged before use (a restart or a dropped link while it sat idle).

@@ -1,8 +1,8 @@
 """Bulk load of list rows from Arrow into the app database, inside the caller's transaction.
 
-SQLite: executemany in large chunks on the session's own connection. PostgreSQL: COPY … FROM STDIN, in binary for
-the list tables (built column-wise by Arrow, on a second thread that overlaps the server's work), so no Python work
-per row.
+SQLite: through scratch files and INSERT … SELECT (sqlite_load). PostgreSQL: COPY … FROM STDIN, in binary for the
+list tables (built column-wise by Arrow, on a second thread that overlaps the server's work), so no Python work per
+row.
 
 A new version's list_entry rows on PostgreSQL (migration 0010: one partition per version) go into a bare table made
 in this transaction: COPY FREEZE (no later VACUUM: the pages are already all-visible, as the pages' index-only scans
@@ -41,9 +41,9 @@ from sqlalchemy import BigInteger, Integer, String, Table, select, text
 from sqlalchemy.orm import Session
 
 from shoudai.oversight.models import FirstLoan, ListConversion
+from shoudai.registry import sqlite_load
 from shoudai.registry.models import ListEntry, ListRemoval
 
-SQLITE_CHUNK = 100_000
 COPY_BATCH = 131_072
 
 
@@ -53,15 +53,18 @@ def bulk_load(
     batches: Iterable[pa.RecordBatch],
     *,
     constants: dict[str, object] | None = None,
+    rows: int | None = None,
 ) -> int:
-    """Insert every row of `batches` (columns named like `table`'s) plus `constants` into `table`; returns rows."""
+    """Insert every row of `batches` (columns named like `table`'s) plus `constants` into `table`; returns rows.
+
+    `rows`: how many there are, if known (SQLite sizes its scratch files by it)."""
     constants = constants or {}
     conn = session.connection()
     dbapi = conn.connection.driver_connection
     if conn.dialect.name not in ("sqlite", "postgresql"):
         raise ValueError(f"bulk load supports SQLite and PostgreSQL, not {conn.dialect.name}")
     if conn.dialect.name == "sqlite":
-        return _sqlite_load(dbapi, table, batches, constants)
+        return sqlite_load.load(conn, table, batches, constants, rows)
     if _by_version(table) and "version_id" in constants:
         return _pg_load_version(dbapi, table, batches, constants)
     return _pg_copy(dbapi, table, batches, constants)
@@ -70,36 +73,8 @@ def bulk_load(
 def load_parquet(session: Session, table: Table, path: str | Path, constants: dict[str, object]) -> int:
     """Load one Parquet file (written by the build) into `table`."""
     f = pq.ParquetFile(path)
-    return bulk_load(session, table, f.iter_batches(batch_size=COPY_BATCH), constants=constants)
-
-
-def _sqlite_load(dbapi, table: Table, batches, constants) -> int:
-    cur = dbapi.cursor()
-    # A large page cache while loading (safe inside a transaction); restored after, as the connection is pooled.
-    (old_cache,) = cur.execute("PRAGMA cache_size").fetchone()
-    cur.execute("PRAGMA cache_size = -262144")
-    total = 0
-    sql = None
-    try:
-        for batch in batches:
-            if sql is None:
-                cols = list(constants) + batch.schema.names
-                sql = (f'INSERT INTO {table.name} ({", ".join(cols)}) '
-                       f'VALUES ({", ".join("?" * len(cols))})')
-            for chunk in _chunks(batch, SQLITE_CHUNK):
-                columns = [c.to_pylist() for c in chunk.columns]
-                fixed = [[v] * chunk.num_rows for v in constants.values()]
-                cur.executemany(sql, zip(*fixed, *columns, strict=True))
-                total += chunk.num_rows
-    finally:
-        cur.execute(f"PRAGMA cache_size = {int(old_cache)}")
-        cur.close()
-    return total
-
-
-def _chunks(batch: pa.RecordBatch, size: int) -> Iterator[pa.RecordBatch]:
-    for start in range(0, batch.num_rows, size):
-        yield batch.slice(start, size)
+    return bulk_load(session, table, f.iter_batches(batch_size=COPY_BATCH), constants=constants,
+                     rows=f.metadata.num_rows)
 
 
 def _pg_copy(dbapi, table: Table, batches, constants, *, into: str | None = None, freeze: bool = False,

@@ -1,14 +1,19 @@
-"""store.bulk_load: Arrow rows into list_entry on SQLite (executemany) and PostgreSQL (COPY), exactly."""
+"""store.bulk_load: Arrow rows into list_entry on SQLite (a scratch file, then INSERT … SELECT) and PostgreSQL (COPY)."""
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pyarrow as pa
-from sqlalchemy import inspect, select
+import pytest
+from sqlalchemy import func, inspect, select
 
+from shoudai.db import session_scope
 from shoudai.pipeline.build import ENTRY_COLUMNS
-from shoudai.registry import store
+from shoudai.registry import sqlite_load, store
 from shoudai.registry.models import ImportBatch, ListEntry, ListVersion
 
 
@@ -63,3 +68,50 @@ def test_bulk_load_round_trips(session):
 def test_bulk_load_of_nothing(session):
     v = _version(session)
     assert store.bulk_load(session, ListEntry.__table__, iter(()), constants={"version_id": v.id}) == 0
+
+
+@pytest.fixture
+def sqlite_engine(engine):
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the scratch files are SQLite's way in")
+    return engine
+
+
+@pytest.mark.parametrize(("n", "batch", "min_rows", "files"), [
+    (900, 300, None, 1),  # fewer rows than a file holds
+    (1000, 100, 200, 4),  # 250 rows a file in whole batches of 100: 300, 300, 300, and the last takes the rest
+])
+def test_sqlite_load_keeps_order_and_leaves_no_scratch_file(sqlite_engine, monkeypatch, n, batch, min_rows, files):
+    if min_rows:
+        monkeypatch.setattr(sqlite_load, "MIN_SCRATCH_ROWS", min_rows)
+    db_dir = Path(sqlite_engine.url.database).parent
+    rows = _entries(n).take(pa.array(range(n - 1, -1, -1)))  # not in key order: the ids must follow this order
+    with session_scope(sqlite_engine) as session:
+        v = _version(session)
+        dbapi = session.connection().connection.driver_connection
+        assert store.bulk_load(session, ListEntry.__table__, rows.to_batches(max_chunksize=batch),
+                               constants={"version_id": v.id}, rows=n) == n
+        # Until the commit the scratch databases stay attached (SQLite will not detach one mid-transaction) …
+        assert len(dbapi.execute("PRAGMA database_list").fetchall()) == 1 + files
+        assert not list(db_dir.glob(".bulk-*"))  # … but their files are already gone from the directory.
+    assert [name for _, name, _ in dbapi.execute("PRAGMA database_list")] == ["main"]
+    with session_scope(sqlite_engine) as session:
+        keys = session.scalars(select(ListEntry.entity_key).where(ListEntry.version_id == v.id)
+                               .order_by(ListEntry.id)).all()
+    assert keys == rows.column("entity_key").to_pylist()
+
+
+def test_sqlite_load_that_fails_in_a_later_file_stores_nothing_and_stops_its_writer(sqlite_engine, monkeypatch):
+    monkeypatch.setattr(sqlite_load, "MIN_SCRATCH_ROWS", 200)
+    rows = _entries(1000)
+    twice = pa.concat_tables([rows, rows.slice(0, 1)])  # the last row repeats the first one's key
+
+    with pytest.raises(sqlite3.IntegrityError), session_scope(sqlite_engine) as session:
+        v = _version(session)
+        dbapi = session.connection().connection.driver_connection
+        store.bulk_load(session, ListEntry.__table__, twice.to_batches(max_chunksize=100),
+                        constants={"version_id": v.id}, rows=1001)
+    assert not [t for t in threading.enumerate() if t.name == "sqlite-scratch"]
+    assert [name for _, name, _ in dbapi.execute("PRAGMA database_list")] == ["main"]  # detached after the rollback
+    with session_scope(sqlite_engine) as session:
+        assert session.scalar(select(func.count()).select_from(ListEntry)) == 0
