@@ -5,7 +5,9 @@
 Starts a throwaway PostgreSQL (scripts/pg.sh), loads one list version of N entries spread over the 15 reporting units
 with generate_series (server side, so loading is not what is measured), then signs in as the demo county officer
 (410702) and times whole requests through the app in-process (routing, scope check, queries, template): an upper
-bound on server time. Reports p50/p95 per page, the bank's pool page; also times a bank's bulk claim of 10,000 entries.
+bound on server time. Reports p50/p95 per page, the bank's pool page; also times a bank's bulk claim of 10,000 entries,
+then assigns them all to the demo loan officer, records --contacts contacts over them and times the bank's claims page
+and the officer's work queue.
 
 --pgdir DIR keeps the cluster in DIR: the first run loads it, later runs start it again, apply any new migration
 (e.g. an index) to the loaded entries and skip the load; the claims of an earlier run are deleted first. Remove DIR
@@ -66,6 +68,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--entries", type=int, default=3_000_000)
     ap.add_argument("--requests", type=int, default=60)
+    ap.add_argument("--contacts", type=int, default=50_000, help="contacts recorded over the bank's claims")
     ap.add_argument("--pgdir", help="keep the PostgreSQL cluster with its loaded entries in this directory and reuse it")
     args = ap.parse_args()
     if args.pgdir and Path(args.pgdir, "data").is_dir():
@@ -120,7 +123,8 @@ def run(url: str, args) -> None:
     app = create_app(migrate_db=False)
     with app.state.engine.begin() as conn:
         loaded = conn.execute(text("SELECT count(*) FROM list_entry WHERE version_id = 1")).scalar()
-        conn.execute(text("DELETE FROM outreach_claim"))  # an earlier run's bulk claim
+        conn.execute(text("DELETE FROM outreach_contact"))  # an earlier run's contacts and bulk claim
+        conn.execute(text("DELETE FROM outreach_claim"))
     if loaded:
         print(f"reusing {loaded:,} loaded list entries", flush=True)
     else:
@@ -172,6 +176,35 @@ def run(url: str, args) -> None:
         "pool, county 410702": lambda i: "/lists/pool?year=2026&county=410702",
         "pool, county+tier+kind": lambda i: "/lists/pool?year=2026&county=410702&tier=A&list_kind=sme",
     }, args.requests)
+    contacts = record_work(app, args.contacts)
+    officer = TestClient(app)
+    assert login(officer, "officer", Clock(datetime.now(UTC))).status_code == 303
+    print(f"{'page':26s} {'p50 ms':>8s} {'p95 ms':>8s}   ({args.requests} requests, "
+          f"{claimed:,} claims, {contacts:,} contacts)")
+    time_pages(bank, {"bank's claims": lambda i: "/lists/claims",
+                      "bank's claims, page 20": lambda i: "/lists/claims?page=20"}, args.requests)
+    time_pages(officer, {"officer's queue": lambda i: "/lists/queue",
+                         "officer's queue, page 20": lambda i: "/lists/queue?page=20"}, args.requests)
+
+
+def record_work(app, contacts: int) -> int:
+    """Assign the bank's claims to the demo loan officer and record `contacts` contacts over them (server side)."""
+    from sqlalchemy import text
+
+    with app.state.engine.begin() as conn:
+        conn.execute(text("""UPDATE outreach_claim SET assigned_to = (SELECT id FROM app_user WHERE username = 'officer'),
+                                    assigned_at = claimed_at, branch_code = 'ICBC-HQ-01'"""))
+        conn.execute(text("""
+            INSERT INTO outreach_contact (entity_key, claim_id, bank_code, officer_id, officer, outcome, note,
+                                          next_follow_up, at)
+            SELECT c.entity_key, c.id, c.bank_code, c.assigned_to, 'officer',
+                   (ARRAY['有需求', '暂无需求', '暂不符合条件', '无法联系'])[1 + g % 4], '',
+                   current_date + (g % 30), now() - make_interval(mins => g)
+            FROM generate_series(1, :n) AS g
+            JOIN (SELECT id, entity_key, bank_code, assigned_to, row_number() OVER (ORDER BY id) AS k
+                  FROM outreach_claim) AS c ON c.k = 1 + g % (SELECT count(*) FROM outreach_claim)"""), {"n": contacts})
+        conn.execute(text("ANALYZE outreach_contact"))
+        return conn.execute(text("SELECT count(*) FROM outreach_contact")).scalar()
 
 
 def time_pages(client, pages: dict, requests: int) -> None:

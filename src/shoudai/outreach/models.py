@@ -53,6 +53,8 @@ class Contact(Base):
     __table_args__ = (
         Index("ix_outreach_contact_entity", "entity_key"),
         Index("ix_outreach_contact_bank", "bank_code", "outcome"),
+        # A claim's latest contact (the officer's queue): the last entry of one index range.
+        Index("ix_outreach_contact_claim", "claim_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
