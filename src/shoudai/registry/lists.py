@@ -81,6 +81,7 @@ def _instant(moment: datetime) -> datetime:
 
 
 def all_versions(session: Session) -> list[ListVersion]:
+    """Every stored version, oldest year first."""
     return list(session.scalars(select(ListVersion).order_by(ListVersion.year)))
 
 
