@@ -13,7 +13,8 @@ write in the background), so 53.2 → 31.3 s for both.
 
 A scratch file stays attached until the caller's transaction ends (SQLite will not detach a database a transaction
 has open): db.attach_until_checkin detaches it when the connection goes back to the pool. Its directory entry goes
-at once, the disk space with the detach.
+at once, the disk space with the detach. A process that dies mid-load leaves its scratch directory behind; a later
+load removes it once it is a day old (ABANDONED_AFTER_S).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import queue
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -37,6 +39,10 @@ from shoudai.db import attach_until_checkin
 MAX_SCRATCH_FILES = 4
 MIN_SCRATCH_ROWS = 250_000
 CACHE_KIB = 262_144  # the session connection's page cache while copying (its own setting is restored after)
+SCRATCH_PREFIX = ".bulk-"
+# A scratch directory untouched this long was left by a process that died mid-load (a live one changes every few
+# seconds): the next load removes it.
+ABANDONED_AFTER_S = 24 * 3600
 
 
 def load(conn, table: Table, batches: Iterable[pa.RecordBatch], constants: dict[str, object],
@@ -49,7 +55,9 @@ def load(conn, table: Table, batches: Iterable[pa.RecordBatch], constants: dict[
     if first is None:
         return 0
     dbapi = conn.connection.driver_connection
-    scratch = Path(tempfile.mkdtemp(prefix=".bulk-", dir=_scratch_parent(dbapi)))
+    parent = _scratch_parent(dbapi)
+    _remove_abandoned(parent)
+    scratch = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=parent))
     per_file = max(MIN_SCRATCH_ROWS, -(-(rows or 0) // MAX_SCRATCH_FILES))
     writer = _ScratchWriter(scratch, first, it, per_file)
     cur = dbapi.cursor()
@@ -82,6 +90,17 @@ def _scratch_parent(dbapi) -> str | None:
         if name == "main" and file:
             return str(Path(file).parent)
     return None
+
+
+def _remove_abandoned(parent: str | None) -> None:
+    directory = Path(parent or tempfile.gettempdir())
+    now = time.time()
+    for old in directory.glob(SCRATCH_PREFIX + "*"):
+        try:
+            if old.is_dir() and now - old.stat().st_mtime > ABANDONED_AFTER_S:
+                shutil.rmtree(old, ignore_errors=True)
+        except FileNotFoundError:  # another load's clean-up got there first
+            continue
 
 
 class _ScratchWriter:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -115,3 +117,17 @@ def test_sqlite_load_that_fails_in_a_later_file_stores_nothing_and_stops_its_wri
     assert [name for _, name, _ in dbapi.execute("PRAGMA database_list")] == ["main"]  # detached after the rollback
     with session_scope(sqlite_engine) as session:
         assert session.scalar(select(func.count()).select_from(ListEntry)) == 0
+
+
+def test_sqlite_load_removes_scratch_left_by_a_dead_process(sqlite_engine):
+    db_dir = Path(sqlite_engine.url.database).parent
+    dead, live = db_dir / ".bulk-dead", db_dir / ".bulk-live"
+    for d in (dead, live):
+        d.mkdir()
+        (d / "part0.sqlite").write_bytes(b"x")
+    day_ago = time.time() - sqlite_load.ABANDONED_AFTER_S - 60
+    os.utime(dead, (day_ago, day_ago))
+    with session_scope(sqlite_engine) as session:
+        v = _version(session)
+        store.bulk_load(session, ListEntry.__table__, _entries(10).to_batches(), constants={"version_id": v.id})
+    assert not dead.exists() and (live / "part0.sqlite").exists()  # a recent one may be another load's
