@@ -1,4 +1,4 @@
-"""Issue 3 item 9: a county officer's list pages over 3M list entries in PostgreSQL.
+"""Issue 3 item 9: the list pages over 3M list entries in PostgreSQL (county officer, bank, loan officer).
 
     .venv/bin/python bench/lists_pages_bench.py --entries 3000000 --requests 60 [--pgdir /tmp/shoudai-bench-pg]
 
