@@ -27,6 +27,9 @@ class Claim(Base):
         Index("ix_outreach_claim_entity", "entity_key"),
         # The branch pool: an officer lists its branch's live, not-yet-taken claims.
         Index("ix_outreach_claim_branch", "bank_code", "branch_code", "status"),
+        # A bank's claims and an officer's queue in page order (soonest expiring first): see migration 0015.
+        Index("ix_outreach_claim_bank_order", "bank_code", "status", "expires_at", "id"),
+        Index("ix_outreach_claim_assignee_order", "assigned_to", "status", "expires_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
