@@ -103,10 +103,11 @@ def test_sqlite_load_keeps_order_and_leaves_no_scratch_file(sqlite_engine, monke
     assert keys == rows.column("entity_key").to_pylist()
 
 
-def test_sqlite_load_that_fails_in_a_later_file_stores_nothing_and_stops_its_writer(sqlite_engine, monkeypatch):
+@pytest.mark.parametrize("at", [1, 1000], ids=["first file, writer still busy", "last file"])
+def test_sqlite_load_that_fails_stores_nothing_and_stops_its_writer(sqlite_engine, monkeypatch, at):
     monkeypatch.setattr(sqlite_load, "MIN_SCRATCH_ROWS", 200)
     rows = _entries(1000)
-    twice = pa.concat_tables([rows, rows.slice(0, 1)])  # the last row repeats the first one's key
+    twice = pa.concat_tables([rows.slice(0, at), rows.slice(0, 1), rows.slice(at)])  # row `at` repeats the first key
 
     with pytest.raises(sqlite3.IntegrityError), session_scope(sqlite_engine) as session:
         v = _version(session)
