@@ -13,6 +13,7 @@ from rich.table import Table
 from shoudai.audit.actor import Actor
 from shoudai.cli.common import default_actor, make_console, ready
 from shoudai.db import session_scope
+from shoudai.outreach import queries
 from shoudai.outreach.claims import sweep_expired
 from shoudai.pipeline.engines import ENGINES
 from shoudai.registry import export, lists
@@ -69,7 +70,7 @@ def _summary_table(year: int) -> Table:
 def _warn_stale() -> None:
     """Say which years' new/carried/removed were measured against a version that has since been (re)built."""
     with session_scope() as session:
-        stale = lists.stale_versions(lists.all_versions(session))
+        stale = lists.stale_versions(queries.versions(session))
     for s in stale:
         console.print(
             f"[yellow]注意：{s.year} 年名单的新增、存量和移出不是对照现有的 {s.base_year} 年名单算出的"

@@ -80,11 +80,6 @@ def _instant(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def all_versions(session: Session) -> list[ListVersion]:
-    """Every stored version, oldest year first."""
-    return list(session.scalars(select(ListVersion).order_by(ListVersion.year)))
-
-
 def ensure_files(session: Session, version: ListVersion) -> tuple[Path, Path]:
     """The version's Parquet files; rewritten from the database if the data dir lost them."""
     entries, removals = version_files(version.year)

@@ -63,16 +63,16 @@ def load(conn, table: Table, batches: Iterable[pa.RecordBatch], constants: dict[
     cur = dbapi.cursor()
     (old_cache,) = cur.execute("PRAGMA cache_size").fetchone()
     cur.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    cols = ", ".join(first.schema.names)
     total = 0
     try:
         writer.start()
         while (part := writer.next_file()) is not None:
-            path, names, written = part
+            path, written = part
             alias = attach_until_checkin(conn, path)
             path.unlink()  # readable through the attachment until the detach
-            cols = ", ".join(names)
             # The constants as parameters; the rows in the file's order (the build's), so the ids follow it.
-            cur.execute(f"INSERT INTO {table.name} ({', '.join([*constants, *names])}) "
+            cur.execute(f"INSERT INTO {table.name} ({', '.join([*constants, cols])}) "
                         f"SELECT {''.join('?, ' for _ in constants)}{cols} FROM {alias}.rows ORDER BY rowid",
                         tuple(constants.values()))
             total += written
@@ -120,8 +120,8 @@ class _ScratchWriter:
     def start(self) -> None:
         self.thread.start()
 
-    def next_file(self) -> tuple[Path, list[str], int] | None:
-        """The next closed file (path, columns, rows), or None when all are written; re-raises the writer's error."""
+    def next_file(self) -> tuple[Path, int] | None:
+        """The next closed file (path, rows), or None when all are written; re-raises the writer's error."""
         item = self.ready.get()
         if isinstance(item, BaseException):
             raise item
@@ -142,7 +142,7 @@ class _ScratchWriter:
                     break
                 path = self.directory / f"part{n}.sqlite"
                 rows = self._write(path, None if n == MAX_SCRATCH_FILES - 1 else self.per_file)
-                self.ready.put((path, self.schema.names, rows))
+                self.ready.put((path, rows))
             self.ready.put(None)
         except BaseException as exc:  # noqa: BLE001 - handed to the loading thread, which raises it
             self.ready.put(self.failure or exc)

@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import func, select
 
+from shoudai.outreach import queries
 from shoudai.pipeline.build import content_digest
 from shoudai.pipeline.staged import stage_json_dir
 from shoudai.registry import lists
@@ -126,12 +127,12 @@ def test_rebuilding_a_year_marks_the_next_year_stale_until_it_is_rebuilt(session
     lists.build_version(session, 2024, *first, actor="admin", clock=clock)
     lists.build_version(session, 2025, *second, actor="admin", clock=clock)
     session.expire_all()  # read back what the database holds (SQLite: times without their zone)
-    assert lists.stale_versions(lists.all_versions(session)) == []
+    assert lists.stale_versions(queries.versions(session)) == []
 
     lists.build_version(session, 2024, *first, actor="admin", clock=clock)
     session.expire_all()
-    assert lists.stale_versions(lists.all_versions(session)) == [lists.StaleVersion(2025, 2024)]
+    assert lists.stale_versions(queries.versions(session)) == [lists.StaleVersion(2025, 2024)]
 
     lists.build_version(session, 2025, *second, actor="admin", clock=clock)
     session.expire_all()
-    assert lists.stale_versions(lists.all_versions(session)) == []
+    assert lists.stale_versions(queries.versions(session)) == []
